@@ -1,0 +1,1 @@
+"""The CPU back end: kernels.Program -> one LLVM module (llvmlite IRBuilder) -> native code."""

@@ -1,0 +1,299 @@
+"""kernels.Program -> one llvmlite ir.Module with one entry point.
+
+    int32 entry(void **bufs, void *ctx, int32 (*callback)(void *ctx, int64 step, void **bufs))
+
+`bufs` holds the inputs, then the outputs, then the base of the temporaries' arena. Kernels are
+internal functions whose buffer arguments are `noalias` (buffers never overlap: the program is
+SSA and aliases are only read), which is what lets LLVM vectorise their inner loops. Gemm steps
+call BLAS through the symbols `jaxlite_sgemm` / `jaxlite_dgemm` (bound to SciPy's BLAS when the
+object is loaded). Interpreter steps call `callback`; a non-zero answer aborts the program and is
+returned. Everything is built with IRBuilder; no IR text is written by hand.
+"""
+
+from __future__ import annotations
+
+from llvmlite import ir
+
+from .. import dtypes
+from ..passes.kernels import ArgUpdate, GemmStep, InterpretStep, KernelStep, Let, Loop, Store, Update
+from . import scalar, vecmath
+from .scalar import EmitContext
+from .types import const, i1, i8, i32, i64, mem_type, ptr, reg_type, void
+
+CALLBACK_TYPE = ir.FunctionType(i32, [ptr, i64, ptr])
+ENTRY_TYPE = ir.FunctionType(i32, [ptr, ptr, ptr])
+BLAS_SYMBOLS = {dtypes.float32: "jaxlite_sgemm", dtypes.float64: "jaxlite_dgemm"}
+
+
+class _KernelEmitter:
+    def __init__(self, cx, program, kernel, fn):
+        self.cx, self.program, self.kernel, self.fn = cx, program, kernel, fn
+        self.param = dict(zip(kernel.params, fn.args, strict=False))
+        self.values, self.dtypes, self.loop_vars = {}, {}, {}
+
+    @property
+    def b(self):
+        return self.cx.b
+
+    def address(self, buf, index):
+        b = self.b
+        storage = self.param[self.program.storage(buf)]
+        offset = self.affine(index)
+        return b.gep(storage, [offset], inbounds=True, source_etype=mem_type(self.program.buffers[buf].dtype))
+
+    def affine(self, index):
+        b = self.b
+        acc = None
+        for v, c in index.terms:
+            term = (
+                self.loop_vars[v] if c == 1 else b.mul(self.loop_vars[v], ir.Constant(i64, c), flags=["nsw"])
+            )
+            acc = term if acc is None else b.add(acc, term, flags=["nsw"])
+        if acc is None:
+            return ir.Constant(i64, index.const)
+        return b.add(acc, ir.Constant(i64, index.const), flags=["nsw"]) if index.const else acc
+
+    def load(self, buf, index):
+        dtype = self.program.buffers[buf].dtype
+        v = self.b.load(self.address(buf, index), typ=mem_type(dtype), align=dtype.itemsize)
+        return self.b.icmp_unsigned("!=", v, ir.Constant(i8, 0)) if dtype == dtypes.bool_ else v
+
+    def store(self, buf, index, value):
+        dtype = self.program.buffers[buf].dtype
+        if dtype == dtypes.bool_:
+            value = self.b.zext(value, i8)
+        self.b.store(value, self.address(buf, index), align=dtype.itemsize)
+
+    def block(self, stmts):
+        for s in stmts:
+            getattr(self, "_" + type(s).__name__)(s)
+
+    def _Loop(self, s: Loop):
+        if s.extent == 0:
+            return
+        b = self.b
+        if s.extent == 1:
+            self.loop_vars[s.var] = ir.Constant(i64, 0)
+            self.block(s.body)
+            return
+        pre = b.block
+        body = self.fn.append_basic_block(f"loop{s.var}")
+        after = self.fn.append_basic_block(f"after{s.var}")
+        b.branch(body)
+        b.position_at_end(body)
+        i = b.phi(i64, name=f"i{s.var}")
+        i.add_incoming(ir.Constant(i64, 0), pre)
+        self.loop_vars[s.var] = i
+        self.block(s.body)
+        nxt = b.add(i, ir.Constant(i64, 1), flags=["nuw", "nsw"])
+        i.add_incoming(nxt, b.block)
+        b.cbranch(b.icmp_unsigned("<", nxt, ir.Constant(i64, s.extent)), body, after)
+        b.position_at_end(after)
+
+    def _Let(self, s: Let):
+        if s.op == "load":
+            v = self.load(s.params["buf"], s.params["index"])
+        elif s.op == "const":
+            v = const(s.dtype, s.params["value"])
+        elif s.op == "index":
+            v = self.affine(s.params["index"])
+        else:
+            args = [self.values[a] for a in s.args]
+            in_dtypes = [self.dtypes[a] for a in s.args]
+            v = scalar.emit(self.cx, s.op, args, in_dtypes, s.dtype, s.params)
+        self.values[s.dst], self.dtypes[s.dst] = v, s.dtype
+
+    def _Store(self, s: Store):
+        self.store(s.buf, s.index, self.values[s.src])
+
+    def _Update(self, s: Update):
+        dtype = self.program.buffers[s.buf].dtype
+        acc = self.load(s.buf, s.index)
+        v = scalar.emit(self.cx, s.combine, [acc, self.values[s.src]], [dtype, dtype], dtype, {})
+        if s.reassoc and isinstance(v, ir.Instruction):
+            v.flags.append("reassoc")
+        self.store(s.buf, s.index, v)
+
+    def _ArgUpdate(self, s: ArgUpdate):
+        b = self.b
+        dtype = self.program.buffers[s.val_buf].dtype
+        best = self.load(s.val_buf, s.index)
+        old = self.load(s.idx_buf, s.index)
+        v = self.values[s.src]
+        op = ">" if s.kind == "max" else "<"
+        if dtypes.is_float(dtype):
+            better = b.fcmp_ordered(op, v, best)
+            first_nan = b.and_(b.fcmp_unordered("uno", v, v), b.fcmp_ordered("ord", best, best))
+            better = b.or_(better, first_nan)
+        elif dtypes.is_signed(dtype):
+            better = b.icmp_signed(op, v, best)
+        else:
+            better = b.icmp_unsigned(op, v, best)
+        self.store(s.val_buf, s.index, b.select(better, v, best))
+        self.store(s.idx_buf, s.index, b.select(better, self.values[s.pos], old))
+
+
+def _emit_kernel(cx, program, kernel):
+    fn = ir.Function(cx.module, ir.FunctionType(void, [ptr] * len(kernel.params)), kernel.name)
+    fn.linkage = "internal"
+    fn.attributes.add("nounwind")
+    for a in fn.args:
+        a.add_attribute("noalias")
+    cx.b = ir.IRBuilder(fn.append_basic_block("entry"))
+    _KernelEmitter(cx, program, kernel, fn).block(kernel.body)
+    cx.b.ret_void()
+    return fn
+
+
+def _emit_gemm(cx, fn, s: GemmStep, ptr_of, slots):
+    b = cx.b
+    if s.m == 0 or s.n == 0:
+        return
+    c = ptr_of(s.c)
+    et = reg_type(s.dtype)
+    if s.k == 0:  # an empty sum: zeros (BLAS is not asked about degenerate sizes)
+        memset = cx.declare("llvm.memset.p0.i64", void, [ptr, i8, i64, i1], pure=False)
+        nbytes = s.batch * s.m * s.n * s.dtype.itemsize
+        b.call(memset, [c, ir.Constant(i8, 0), ir.Constant(i64, nbytes), ir.Constant(i1, 0)])
+        return
+    gemm = cx.declare(BLAS_SYMBOLS[s.dtype], void, [ptr] * 13, pure=False)
+    # Row-major C = op(A) @ op(B) is column-major C^T = op(B)^T @ op(A)^T: BLAS gets B first.
+    vals = {
+        "transa": (i8, ord("T" if s.trans_b else "N")),
+        "transb": (i8, ord("T" if s.trans_a else "N")),
+        "m": (i32, s.n),
+        "n": (i32, s.m),
+        "k": (i32, s.k),
+        "lda": (i32, max(1, s.k if s.trans_b else s.n)),
+        "ldb": (i32, max(1, s.m if s.trans_a else s.k)),
+        "ldc": (i32, max(1, s.n)),
+        "alpha": (et, 1.0),
+        "beta": (et, 0.0),
+    }
+    cells = {}
+    for name, (t, v) in vals.items():
+        cells[name] = slots(t)
+        b.store(ir.Constant(t, v), cells[name])
+    a_ptr, b_ptr = ptr_of(s.b), ptr_of(s.a)
+
+    def call(a, bb, cc):
+        b.call(
+            gemm,
+            [
+                cells["transa"],
+                cells["transb"],
+                cells["m"],
+                cells["n"],
+                cells["k"],
+                cells["alpha"],
+                a,
+                cells["lda"],
+                bb,
+                cells["ldb"],
+                cells["beta"],
+                cc,
+                cells["ldc"],
+            ],
+        )
+
+    if s.batch == 1:
+        call(a_ptr, b_ptr, c)
+        return
+    pre = b.block
+    body, after = fn.append_basic_block("gemm_batch"), fn.append_basic_block("gemm_done")
+    b.branch(body)
+    b.position_at_end(body)
+    i = b.phi(i64)
+    i.add_incoming(ir.Constant(i64, 0), pre)
+    off = lambda per: b.mul(i, ir.Constant(i64, per))  # noqa: E731
+    call(
+        b.gep(a_ptr, [off(s.k * s.n)], source_etype=et),
+        b.gep(b_ptr, [off(s.m * s.k)], source_etype=et),
+        b.gep(c, [off(s.m * s.n)], source_etype=et),
+    )
+    nxt = b.add(i, ir.Constant(i64, 1))
+    i.add_incoming(nxt, b.block)
+    b.cbranch(b.icmp_unsigned("<", nxt, ir.Constant(i64, s.batch)), body, after)
+    b.position_at_end(after)
+
+
+def build_module(program, entry_name: str) -> ir.Module:
+    module = ir.Module(name=entry_name)
+    cx = EmitContext(module)
+    kernel_fns = {
+        id(s): _emit_kernel(cx, program, s.kernel) for s in program.steps if isinstance(s, KernelStep)
+    }
+
+    fn = ir.Function(module, ENTRY_TYPE, entry_name)
+    bufs_arg, ctx_arg, cb_arg = fn.args
+    entry_block = fn.append_basic_block("entry")
+    b = cx.b = ir.IRBuilder(entry_block)
+    n_in, n_out = len(program.inputs), len(program.output_buffers)
+    base_ptrs = {}
+
+    def slot_ptr(k):
+        return b.load(b.gep(bufs_arg, [ir.Constant(i64, k)], source_etype=ptr), typ=ptr)
+
+    def ptr_of(buf_id):
+        st = program.buffers[program.storage(buf_id)]
+        if st.id not in base_ptrs:
+            with b.goto_block(entry_block):  # every pointer is computed once, up front
+                if entry_block.is_terminated:
+                    b.position_before(entry_block.terminator)
+                if st.kind == "input":
+                    p = slot_ptr(st.index)
+                elif st.kind == "output":
+                    p = slot_ptr(n_in + st.index)
+                else:
+                    p = b.gep(slot_ptr(n_in + n_out), [ir.Constant(i64, st.offset)], source_etype=i8)
+            base_ptrs[st.id] = p
+        return base_ptrs[st.id]
+
+    def slots(t):
+        with b.goto_entry_block():
+            return b.alloca(t)
+
+    for s in program.steps:
+        if isinstance(s, KernelStep):
+            b.call(kernel_fns[id(s)], [ptr_of(p) for p in s.kernel.params])
+        elif isinstance(s, GemmStep):
+            _emit_gemm(cx, fn, s, ptr_of, slots)
+        elif isinstance(s, InterpretStep):
+            rc = b.call(_IndirectCallee(cb_arg), [ctx_arg, ir.Constant(i64, s.index), bufs_arg])
+            ok, fail = fn.append_basic_block("ok"), fn.append_basic_block("fail")
+            b.cbranch(b.icmp_signed("==", rc, ir.Constant(i32, 0)), ok, fail)
+            b.position_at_end(fail)
+            b.ret(rc)
+            b.position_at_end(ok)
+    b.ret(ir.Constant(i32, 0))
+    vecmath.finish(module, cx.vector_decls)
+    n_slots = n_in + n_out + 1
+    if n_slots <= MAX_DIRECT_SLOTS:
+        _emit_direct_entry(module, fn, n_slots)
+    return module
+
+
+MAX_DIRECT_SLOTS = 24
+
+
+def _emit_direct_entry(module, entry, n_slots):
+    """`<entry>_direct(p0, ..., p[n-1], ctx, callback)`: the same program with the buffer pointers
+    as arguments. Packing them here instead of in a ctypes array saves a microsecond a call."""
+    fn = ir.Function(module, ir.FunctionType(i32, [ptr] * (n_slots + 2)), entry.name + "_direct")
+    b = ir.IRBuilder(fn.append_basic_block("entry"))
+    slots = b.alloca(ptr, size=ir.Constant(i64, n_slots))
+    for k in range(n_slots):
+        b.store(fn.args[k], b.gep(slots, [ir.Constant(i64, k)], source_etype=ptr))
+    b.ret(b.call(entry, [slots, fn.args[n_slots], fn.args[n_slots + 1]]))
+
+
+class _IndirectCallee:
+    """llvmlite calls through a pointer when given a value with a function type."""
+
+    def __init__(self, value):
+        self.value = value
+        self.function_type = CALLBACK_TYPE
+        self.type = ptr
+
+    def get_reference(self):
+        return self.value.get_reference()

@@ -1,0 +1,100 @@
+"""Which primitives the CPU back end compiles, and why the others are not compiled yet.
+
+`why_not_native(eqn)` answers None when the back end emits the equation natively (a loop
+kernel or a gemm call) and a reason otherwise; such equations run as a callback into the NumPy
+interpreter from inside the native program (listed in the compiled program's report). This is
+the phase-1 state: each reason below names the planned lowering.
+"""
+
+from __future__ import annotations
+
+from .. import primitives as P
+from ..passes.dot import is_canonical_gemm
+from ..passes.fusion import ARG_REDUCE, COMBINE, VIEWS
+from .scalar import EMITTERS
+from .types import supported
+
+_CUMULATIVE = "cumulative scans: planned as loop kernels with a carried accumulator"
+_INDEXING = "data-dependent indexing: planned as kernels with computed (clamped) addresses"
+_LAPACK = "linear algebra: planned as LAPACK calls (SciPy's cython_lapack capsules)"
+
+REASONS = {
+    P.erf_inv_p: "no C library function: a polynomial implementation is planned",
+    P.digamma_p: "no C library function: a polynomial implementation is planned",
+    P.real_p: "complex numbers are not lowered yet",
+    P.imag_p: "complex numbers are not lowered yet",
+    P.conj_p: "complex numbers are not lowered yet",
+    P.complex_p: "complex numbers are not lowered yet",
+    P.cumsum_p: _CUMULATIVE,
+    P.cumprod_p: _CUMULATIVE,
+    P.cummax_p: _CUMULATIVE,
+    P.cummin_p: _CUMULATIVE,
+    P.cumlogsumexp_p: _CUMULATIVE,
+    P.concatenate_p: "planned as guarded loads inside kernels",
+    P.pad_p: "planned as guarded loads inside kernels",
+    P.dynamic_slice_p: _INDEXING,
+    P.dynamic_update_slice_p: _INDEXING,
+    P.gather_p: _INDEXING,
+    P.scatter_p: _INDEXING,
+    P.scatter_add_p: _INDEXING,
+    P.scatter_mul_p: _INDEXING,
+    P.scatter_min_p: _INDEXING,
+    P.scatter_max_p: _INDEXING,
+    P.sort_p: "sorting: planned as a native merge sort over the sorted axis",
+    P.cholesky_p: _LAPACK,
+    P.triangular_solve_p: _LAPACK,
+    P.lu_p: _LAPACK,
+    P.qr_p: _LAPACK,
+    P.eigh_p: _LAPACK,
+    P.svd_p: _LAPACK,
+    P.jit_p: "inlined by the pipeline before lowering; interpreted only if it survives",
+    P.remat_p: "inlined by the pipeline before lowering; interpreted only if it survives",
+    P.custom_jvp_call_p: "inlined by the pipeline before lowering; interpreted only if it survives",
+    P.custom_vjp_call_p: "inlined by the pipeline before lowering; interpreted only if it survives",
+    P.custom_lin_p: "only exists inside linearized programs, which are transposed, never run",
+}
+
+
+def why_not_native(eqn):
+    prim = eqn.prim
+    avals = [a.aval for a in eqn.invars] + [v.aval for v in eqn.outvars]
+    if prim in REASONS:
+        return REASONS[prim]
+    if prim.group == P.COLLECTIVE:
+        return "collectives only have a meaning under vmap/pmap, which remove them"
+    unsupported = sorted({str(a.dtype) for a in avals if not supported(a.dtype)})
+    if unsupported:
+        return f"dtype {', '.join(unsupported)} is not lowered yet (complex numbers: planned)"
+    if prim in EMITTERS or prim in COMBINE or prim in ARG_REDUCE or prim is P.iota_p:
+        if prim is P.integer_pow_p and eqn.params["y"] < 0 and avals[0].dtype.kind in "iub":
+            return "negative integer powers of integers are an error"
+        return None
+    if prim in VIEWS:
+        if prim is P.reshape_p and eqn.params.get("dimensions") is not None:
+            return "reshape with `dimensions` (a transpose first) is not lowered yet"
+        return None
+    if prim is P.dot_general_p:
+        return None if is_canonical_gemm(eqn) else "complex dot: cgemm/zgemm calls are planned"
+    if prim.group == P.CONTROL:
+        return "control flow arrives in its own issue (native loops and branches)"
+    return "not lowered yet"
+
+
+def coverage_table():
+    """{primitive name: 'native' or 'interpreter: reason'} for the whole closed set (for docs and
+    the coverage test). 'native' means: for the real and integer dtypes."""
+    table = {}
+    for prim in P.ALL_PRIMITIVES:
+        if prim in REASONS:
+            table[prim.name] = f"interpreter: {REASONS[prim]}"
+        elif prim in EMITTERS or prim in COMBINE or prim in ARG_REDUCE or prim in VIEWS or prim is P.iota_p:
+            table[prim.name] = "native (loop kernel)"
+        elif prim is P.dot_general_p:
+            table[prim.name] = "native (BLAS gemm for floats; a loop kernel for integers and bools)"
+        elif prim.group == P.COLLECTIVE:
+            table[prim.name] = "interpreter: collectives only have a meaning under vmap/pmap"
+        elif prim.group == P.CONTROL:
+            table[prim.name] = "interpreter: control flow arrives in its own issue"
+        else:
+            table[prim.name] = "interpreter: not lowered yet"
+    return table

@@ -1,0 +1,108 @@
+"""LLVM for the host: initialisation, the target machine, optimisation, object code, loading.
+
+Compiled programs go through object code in every case: IR -> optimised IR -> `emit_object`
+-> loaded into one process-wide MCJIT engine with `add_object_file`. The same bytes are what
+the disk cache stores, so a cache hit skips IR building, optimisation and code generation and
+only links the object (about a millisecond). External symbols are resolved at load time: the
+C library's math functions from the process, BLAS from the addresses registered here.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import threading
+
+import llvmlite
+import llvmlite.binding as llvm
+
+from . import blas
+
+_lock = threading.RLock()  # llvmlite serialises compilation anyway; loading must not interleave
+
+
+@functools.cache
+def _init():
+    llvm.initialize_native_target()
+    llvm.initialize_native_asmprinter()
+    llvm.add_symbol("jaxlite_sgemm", blas.address("sgemm"))
+    llvm.add_symbol("jaxlite_dgemm", blas.address("dgemm"))
+    threads = os.environ.get("JAXLITE_NUM_THREADS", "").strip()
+    if threads.isdigit() and int(threads) > 0:  # else BLAS follows its own variables
+        blas.set_num_threads(int(threads))
+    return True
+
+
+@functools.cache
+def host():
+    """(cpu name, feature string): the target is the host CPU with all its features."""
+    _init()
+    return llvm.get_host_cpu_name(), llvm.get_host_cpu_features().flatten()
+
+
+@functools.cache
+def target_machine():
+    cpu, features = host()
+    target = llvm.Target.from_triple(llvm.get_process_triple())
+    return target.create_target_machine(cpu=cpu, features=features, opt=3, reloc="pic", codemodel="default")
+
+
+def fingerprint() -> str:
+    """What the disk cache key must include besides the program: tool versions and the CPU."""
+    from . import vecmath
+
+    cpu, features = host()
+    major, minor, patch = llvm.llvm_version_info
+    return (
+        f"llvmlite {llvmlite.__version__}; LLVM {major}.{minor}.{patch}; cpu {cpu}; features {features}; "
+        f"libmvec {vecmath.available()}"
+    )
+
+
+@functools.cache
+def _engine():
+    _init()
+    return llvm.create_mcjit_compiler(llvm.parse_assembly(""), target_machine())
+
+
+def optimize(ir_text: str, speed_level=3):
+    """Parse, verify and optimise; returns the llvm.ModuleRef."""
+    with _lock:
+        _init()
+        tm = target_machine()
+        mod = llvm.parse_assembly(ir_text)
+        mod.triple = tm.triple
+        mod.data_layout = str(tm.target_data)
+        mod.verify()
+        pto = llvm.create_pipeline_tuning_options(speed_level=speed_level)
+        pto.loop_vectorization = True
+        pto.slp_vectorization = True
+        pb = llvm.create_pass_builder(tm, pto)
+        pb.getModulePassManager().run(mod, pb)
+        return mod
+
+
+def emit_object(mod) -> bytes:
+    with _lock:
+        return target_machine().emit_object(mod)
+
+
+_loaded = []  # keeps object bytes alive for the process's life (code is never unloaded)
+
+
+def load_object(obj: bytes, entry_name: str) -> int:
+    """Link object code into the process; returns the address of `entry_name`."""
+    with _lock:
+        engine = _engine()
+        engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
+        engine.finalize_object()
+        _loaded.append(obj)
+        addr = engine.get_function_address(entry_name)
+        if not addr:
+            raise RuntimeError(f"compiled object has no symbol {entry_name}")
+        return addr
+
+
+def symbol_address(name: str) -> int:
+    with _lock:
+        return _engine().get_function_address(name)

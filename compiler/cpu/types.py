@@ -1,0 +1,53 @@
+"""LLVM types of the closed dtype set. Bools are i1 in registers and one byte in memory."""
+
+from __future__ import annotations
+
+import numpy as np
+from llvmlite import ir
+
+from .. import dtypes
+
+i1, i8, i32, i64 = ir.IntType(1), ir.IntType(8), ir.IntType(32), ir.IntType(64)
+f16, f32, f64 = ir.HalfType(), ir.FloatType(), ir.DoubleType()
+ptr = ir.PointerType()
+void = ir.VoidType()
+
+_FLOATS = {dtypes.float16: f16, dtypes.float32: f32, dtypes.float64: f64}
+
+
+def reg_type(dtype):
+    """The type of a scalar value of `dtype` in a register."""
+    dtype = np.dtype(dtype)
+    if dtype == dtypes.bool_:
+        return i1
+    if dtype in _FLOATS:
+        return _FLOATS[dtype]
+    if dtypes.is_integer(dtype):
+        return ir.IntType(dtype.itemsize * 8)
+    raise NotImplementedError(f"no LLVM type for {dtype}")
+
+
+def mem_type(dtype):
+    """The type of an element of `dtype` in memory."""
+    return i8 if np.dtype(dtype) == dtypes.bool_ else reg_type(dtype)
+
+
+def supported(dtype) -> bool:
+    d = np.dtype(dtype)
+    return d == dtypes.bool_ or d in _FLOATS or dtypes.is_integer(d)
+
+
+def const(dtype, value):
+    """An LLVM constant of `dtype` holding `value` exactly."""
+    dtype = np.dtype(dtype)
+    v = np.asarray(value, dtype=dtype)
+    t = reg_type(dtype)
+    if dtype == dtypes.bool_:
+        return ir.Constant(i1, int(bool(v)))
+    if dtype in _FLOATS:
+        return ir.Constant(t, float(v))  # float16/32 values are exact as Python floats
+    bits = dtype.itemsize * 8
+    iv = int(v)
+    if iv >= 1 << (bits - 1):
+        iv -= 1 << bits  # the two's-complement reading of an unsigned value
+    return ir.Constant(t, iv)

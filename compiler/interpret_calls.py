@@ -1,0 +1,18 @@
+"""The NumPy meaning of the call primitives: `jit` evaluates its sub-jaxpr with eval_jaxpr.
+
+Merged into `interpret.impl_rules` as CALL_IMPLS. This is the oracle's meaning; compiled execution
+of a top-level jit goes through compiler.runtime instead.
+"""
+
+from __future__ import annotations
+
+from . import primitives as P
+
+
+def jit_impl(*args, jaxpr, name="jit"):
+    from .interpret import eval_jaxpr  # interpret.py may import this module while loading
+
+    return eval_jaxpr(jaxpr.jaxpr, jaxpr.consts, *args)
+
+
+CALL_IMPLS = {P.jit_p: jit_impl}

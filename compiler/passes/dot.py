@@ -1,0 +1,139 @@
+"""Canonical dots: every dot_general becomes either a plain (batched) matrix product that the
+back end hands to BLAS gemm, or, for integer and bool operands (which BLAS does not multiply),
+a broadcast-multiply-reduce that fusion turns into one loop kernel.
+
+The canonical gemm form has 2-D operands (no batch) or 3-D operands with batch axis 0, one
+contracting and one free axis each; each operand is either in (rows, contracted) order ("N") or
+(contracted, rows) order ("T"), whichever needs no transpose of the original layout, so a
+transposed operand costs nothing: gemm reads it with its trans flag. Complex dots stay as they
+are (the CPU back end does not lower them yet).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import dtypes
+from .. import primitives as P
+from ..ir import ClosedJaxpr, Eqn, Var
+from .util import Subst, rebuild
+
+GEMM_DTYPES = (dtypes.float32, dtypes.float64)
+
+
+class _Emitter:
+    def __init__(self, out):
+        self.out = out
+
+    def __call__(self, prim, *ins, **params):
+        aval = P.shape_rules[prim](*(a.aval for a in ins), **params)
+        v = Var(aval)
+        self.out.append(Eqn(prim, list(ins), [v], params))
+        return v
+
+    def convert(self, x, dtype):
+        if x.aval.dtype == dtype:
+            return x
+        return self(P.convert_element_type_p, x, new_dtype=np.dtype(dtype), weak_type=False)
+
+    def transpose(self, x, perm):
+        if list(perm) == list(range(len(perm))):
+            return x
+        return self(P.transpose_p, x, permutation=tuple(perm))
+
+    def reshape(self, x, shape):
+        if tuple(x.aval.shape) == tuple(shape):
+            return x
+        return self(P.reshape_p, x, new_sizes=tuple(int(d) for d in shape), dimensions=None)
+
+
+def is_canonical_gemm(eqn) -> bool:
+    if eqn.prim is not P.dot_general_p:
+        return False
+    lhs, rhs = (a.aval for a in eqn.invars)
+    (lc, rc), (lb, rb) = eqn.params["dimension_numbers"]
+    out = eqn.outvars[0].aval
+    if lhs.dtype not in GEMM_DTYPES or out.dtype != lhs.dtype or rhs.dtype != lhs.dtype:
+        return False
+    if len(lc) != 1 or len(rc) != 1:
+        return False
+    if lhs.ndim == 2 and rhs.ndim == 2 and not lb and not rb:
+        return True
+    return (
+        lhs.ndim == 3
+        and rhs.ndim == 3
+        and tuple(lb) == (0,)
+        and tuple(rb) == (0,)
+        and lc[0] != 0
+        and rc[0] != 0
+    )
+
+
+def _prod(shape):
+    return int(np.prod(shape, dtype=np.int64))
+
+
+def _lower_dot(eqn, out_eqns):
+    emit = _Emitter(out_eqns)
+    lhs, rhs = eqn.invars
+    (lc, rc), (lb, rb) = eqn.params["dimension_numbers"]
+    lc, rc, lb, rb = (tuple(int(a) for a in axes) for axes in (lc, rc, lb, rb))
+    out_aval = eqn.outvars[0].aval
+    out_dtype = out_aval.dtype
+    compute = dtypes.float32 if out_dtype == dtypes.float16 else out_dtype
+    if dtypes.is_complex(compute) or is_canonical_gemm(eqn):
+        return None
+    ls, rs = lhs.aval.shape, rhs.aval.shape
+    lfree = tuple(i for i in range(len(ls)) if i not in lc and i not in lb)
+    rfree = tuple(i for i in range(len(rs)) if i not in rc and i not in rb)
+    bshape = [ls[i] for i in lb]
+    mshape, nshape, kshape = [ls[i] for i in lfree], [rs[i] for i in rfree], [ls[i] for i in lc]
+    lhs, rhs = emit.convert(lhs, compute), emit.convert(rhs, compute)
+    if compute in GEMM_DTYPES:
+        identity = lambda perm: list(perm) == sorted(perm)  # noqa: E731
+        lhs_t = not identity(lb + lfree + lc) and identity(lb + lc + lfree)
+        rhs_t = not identity(rb + rc + rfree) and identity(rb + rfree + rc)
+        B, M, N, K = _prod(bshape), _prod(mshape), _prod(nshape), _prod(kshape)
+        lperm = lb + (lc + lfree if lhs_t else lfree + lc)
+        rperm = rb + (rfree + rc if rhs_t else rc + rfree)
+        batch = (B,) if lb else ()
+        l2 = emit.reshape(emit.transpose(lhs, lperm), batch + ((K, M) if lhs_t else (M, K)))
+        r2 = emit.reshape(emit.transpose(rhs, rperm), batch + ((N, K) if rhs_t else (K, N)))
+        nb = len(batch)
+        dims = (((nb + (0 if lhs_t else 1),), (nb + (1 if rhs_t else 0),)), ((0,), (0,)) if nb else ((), ()))
+        prod = emit(
+            P.dot_general_p, l2, r2, dimension_numbers=dims, precision=None, preferred_element_type=None
+        )
+        result = emit.reshape(prod, bshape + mshape + nshape)
+    else:
+        # Integers and bools: a product over the full (batch, m, n, k) space reduced over k. The
+        # broadcasts are loads with zero strides, so the product is never materialised.
+        nb, nm, nn, nk = len(bshape), len(mshape), len(nshape), len(kshape)
+        target = tuple(bshape + mshape + nshape + kshape)
+        lt = emit.transpose(lhs, lb + lfree + lc)
+        rt = emit.transpose(rhs, rb + rfree + rc)
+        ldims = tuple(range(nb + nm)) + tuple(range(nb + nm + nn, nb + nm + nn + nk))
+        rdims = tuple(range(nb)) + tuple(range(nb + nm, nb + nm + nn + nk))
+        lbig = emit(P.broadcast_in_dim_p, lt, shape=target, broadcast_dimensions=ldims)
+        rbig = emit(P.broadcast_in_dim_p, rt, shape=target, broadcast_dimensions=rdims)
+        is_bool = compute == dtypes.bool_
+        prod = emit(P.and_p if is_bool else P.mul_p, lbig, rbig)
+        axes = tuple(range(nb + nm + nn, len(target)))
+        result = emit(P.reduce_or_p if is_bool else P.reduce_sum_p, prod, axes=axes) if axes else prod
+    return emit.convert(result, out_dtype)
+
+
+def canonicalize_dots(closed: ClosedJaxpr) -> ClosedJaxpr:
+    if not any(e.prim is P.dot_general_p for e in closed.jaxpr.eqns):
+        return closed
+    subst = Subst()
+    kept = []
+    for eqn in closed.jaxpr.eqns:
+        eqn = subst.eqn(eqn)
+        if eqn.prim is P.dot_general_p:
+            result = _lower_dot(eqn, kept)
+            if result is not None:
+                subst[eqn.outvars[0]] = result
+                continue
+        kept.append(eqn)
+    return rebuild(closed, kept, subst)

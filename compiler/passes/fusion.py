@@ -1,0 +1,355 @@
+"""Fusion: a Jaxpr becomes a kernels.Program of loop kernels, gemm calls and interpreter steps.
+
+Groups are formed greedily from the last equation to the first. A group is a loop nest over a
+*domain* (the shape of its root, or of the operand of its reduction). An elementwise or
+re-indexing equation (broadcast_in_dim, reshape, transpose, squeeze, expand_dims, rev, slice)
+joins the group of its consumers when
+
+- every consumer is in that one group, or the value is also needed elsewhere and the group
+  covers it exactly once per element (it is then stored as an extra output: multi-output fusion,
+  checked not to create a cycle between steps); and
+- it is not recomputed: each fused value is evaluated at one point (an Affine index per axis)
+  of the domain, and the loop nest evaluates it no more often than it has elements (values that
+  depend only on outer loops are computed in those loops, so a per-row value broadcast along a
+  row is computed once per row; one broadcast along an outer axis is materialised instead).
+
+A reduction is the root of its group; it never fuses into its consumers in this phase (that is
+the next phase's softmax-style fusion). What the back end cannot compile (`why_not_native`)
+becomes an interpreter step. A lone reshape of a stored value is an alias, not a copy.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+
+from .. import primitives as P
+from ..ir import ClosedJaxpr, Literal, Var
+from .dot import is_canonical_gemm
+from .kernel_builder import ARG_REDUCE, COMBINE, build_kernel, operand_point, reshape_point  # noqa: F401
+from .kernels import Affine, Buffer, GemmStep, InterpretStep, KernelStep, Program
+
+MAP_GROUPS = {P.ELEMENTWISE, P.COMPARISON, P.BITWISE, P.CONVERSION}
+VIEWS = {P.broadcast_in_dim_p, P.reshape_p, P.transpose_p, P.squeeze_p, P.expand_dims_p, P.rev_p, P.slice_p}
+ALIASABLE = {P.reshape_p, P.squeeze_p, P.expand_dims_p}
+
+
+def _prod(shape):
+    return int(np.prod(shape, dtype=np.int64))
+
+
+def classify(eqn, why_not_native):
+    """(kind, reason): kind is 'map', 'view', 'reduce', 'gemm' or 'interpret'."""
+    p = eqn.prim
+    if p.group in MAP_GROUPS or p is P.iota_p:
+        kind = "map"
+    elif p in VIEWS and not (p is P.reshape_p and eqn.params.get("dimensions") is not None):
+        kind = "view"
+    elif p in COMBINE or p in ARG_REDUCE:
+        kind = "reduce"
+    elif is_canonical_gemm(eqn):
+        kind = "gemm"
+    else:
+        kind = "interpret"
+    reason = why_not_native(eqn)
+    if reason is not None:
+        return "interpret", reason
+    return kind, None
+
+
+# ---- Grouping -------------------------------------------------------------------------------
+
+
+class Group:
+    def __init__(self, root, kind, domain):
+        self.root, self.kind, self.domain = root, kind, tuple(domain)
+        self.members = {root}
+
+
+class _Graph:
+    def __init__(self, jaxpr, why_not_native):
+        self.jaxpr = jaxpr
+        self.eqns = jaxpr.eqns
+        self.producer = {v: i for i, e in enumerate(self.eqns) for v in e.outvars}
+        self.users = defaultdict(list)
+        for i, e in enumerate(self.eqns):
+            for a in e.invars:
+                if isinstance(a, Var) and i not in self.users[a]:
+                    self.users[a].append(i)
+        self.program_outs = {v for v in jaxpr.outvars if isinstance(v, Var)}
+        self.kinds = [classify(e, why_not_native) for e in self.eqns]
+
+    def stored(self, m, members):
+        out = self.eqns[m].outvars[0]
+        return out in self.program_outs or any(u not in members for u in self.users[out])
+
+    def plan(self, group, members):
+        """Points of every non-reduction member (eqn index -> tuple of Affine), or None when the
+        group would compute something twice or index it non-affinely."""
+        dom = group.domain
+        ident = tuple(Affine.var(a) for a in range(len(dom)))
+        total = _prod(dom)
+        requests = defaultdict(set)
+        for m in members:
+            if self.kinds[m][0] != "reduce" and self.stored(m, members):
+                if self.eqns[m].outvars[0].aval.shape != dom:
+                    return None
+                requests[m].add(ident)
+        points = {}
+        for m in sorted(members, reverse=True):
+            eqn = self.eqns[m]
+            if self.kinds[m][0] == "reduce":
+                qs = [ident]
+            else:
+                if len(requests[m]) != 1:
+                    return None
+                p = next(iter(requests[m]))
+                points[m] = p
+                # Re-indexing and iota cost nothing to repeat; only computed values must not be.
+                if total and self.kinds[m][0] == "map" and eqn.prim is not P.iota_p:
+                    depth = max((a.depth() for a in p), default=-1)
+                    if _prod(dom[: depth + 1]) > max(1, eqn.outvars[0].aval.size):
+                        return None
+                qs = [operand_point(eqn, k, p) for k in range(len(eqn.invars))]
+            for a, q in zip(eqn.invars, qs, strict=False):
+                if isinstance(a, Var) and self.producer.get(a) in members:
+                    if q is None:
+                        return None
+                    requests[self.producer[a]].add(q)
+        return points
+
+    def reaches(self, starts, targets):
+        """Whether a path of data dependencies leads from any eqn in `starts` into `targets`."""
+        seen, todo = set(), list(starts)
+        while todo:
+            i = todo.pop()
+            if i in targets:
+                return True
+            if i in seen:
+                continue
+            seen.add(i)
+            for v in self.eqns[i].outvars:
+                todo.extend(self.users[v])
+        return False
+
+
+def _form_groups(g: _Graph):
+    group_of = {}
+    for i in reversed(range(len(g.eqns))):
+        kind = g.kinds[i][0]
+        if kind == "reduce":
+            group = Group(i, "reduce", g.eqns[i].invars[0].aval.shape)
+            group_of[i] = group
+            continue
+        if kind not in ("map", "view"):
+            continue
+        out = g.eqns[i].outvars[0]
+        cons = g.users[out]
+        cand = []
+        for c in cons:
+            grp = group_of.get(c)
+            if grp is not None and grp not in cand:
+                cand.append(grp)
+        joined = None
+        for grp in cand:
+            members = grp.members | {i}
+            outside = [c for c in cons if c not in grp.members]
+            if outside and (out.aval.shape != grp.domain or g.reaches(outside, grp.members)):
+                continue
+            if g.plan(grp, members) is not None:
+                joined = grp
+                break
+        if joined is None:
+            group_of[i] = Group(i, "map", out.aval.shape)
+        else:
+            joined.members.add(i)
+            group_of[i] = joined
+    return group_of
+
+
+# ---- The program ----------------------------------------------------------------------------
+
+
+def _toposort(units, deps):
+    import heapq
+
+    indeg = {u: 0 for u in range(len(units))}
+    rev = defaultdict(set)
+    for u, ds in deps.items():
+        for d in ds:
+            rev[d].add(u)
+            indeg[u] += 1
+    heap = [(units[u]["first"], u) for u in indeg if indeg[u] == 0]
+    heapq.heapify(heap)
+    order = []
+    while heap:
+        _, u = heapq.heappop(heap)
+        order.append(u)
+        for w in rev[u]:
+            indeg[w] -= 1
+            if indeg[w] == 0:
+                heapq.heappush(heap, (units[w]["first"], w))
+    if len(order) != len(units):
+        raise AssertionError("fusion produced a cycle between steps")
+    return order
+
+
+def fuse(closed: ClosedJaxpr, why_not_native) -> Program:
+    """The Program of `closed`; inputs are its constvars then its invars."""
+    j = closed.jaxpr
+    g = _Graph(j, why_not_native)
+    group_of = _form_groups(g)
+
+    units, unit_of = [], {}
+    for i, eqn in enumerate(j.eqns):
+        grp = group_of.get(i)
+        if grp is not None and grp.root in unit_of:
+            unit_of[i] = unit_of[grp.root]
+            units[unit_of[i]]["first"] = min(units[unit_of[i]]["first"], i)
+            continue
+        kind = "group" if grp is not None else g.kinds[i][0]
+        if (
+            grp is not None
+            and len(grp.members) == 1
+            and eqn.prim in ALIASABLE
+            and isinstance(eqn.invars[0], Var)
+            and eqn.outvars[0] not in g.program_outs
+        ):
+            kind = "alias"
+        units.append({"kind": kind, "group": grp, "eqn": i, "first": i})
+        unit_of[i] = len(units) - 1
+        if grp is not None:
+            unit_of[grp.root] = unit_of[i]
+    deps = defaultdict(set)
+    for i, eqn in enumerate(j.eqns):
+        for a in eqn.invars:
+            if isinstance(a, Var) and a in g.producer and unit_of[g.producer[a]] != unit_of[i]:
+                deps[unit_of[i]].add(unit_of[g.producer[a]])
+    order = _toposort(units, deps)
+
+    buffers, var_buf = {}, {}
+
+    def new_buffer(shape, dtype, kind, index=None, base=None):
+        b = Buffer(len(buffers), shape, dtype, kind, index, base)
+        buffers[b.id] = b
+        return b.id
+
+    inputs = []
+    for k, v in enumerate(list(j.constvars) + list(j.invars)):
+        var_buf[v] = new_buffer(v.aval.shape, v.aval.dtype, "input", k)
+        inputs.append(var_buf[v])
+    out_slot = {}
+    for v in j.outvars:
+        if isinstance(v, Var) and v not in var_buf and v not in out_slot:
+            out_slot[v] = len(out_slot)
+
+    def buf_of(v):
+        if v not in var_buf:
+            kind = "output" if v in out_slot else "temp"
+            var_buf[v] = new_buffer(v.aval.shape, v.aval.dtype, kind, out_slot.get(v))
+        return var_buf[v]
+
+    def new_temp(shape, dtype):
+        return new_buffer(shape, dtype, "temp")
+
+    steps, n_kernels, n_interp = [], 0, 0
+    for u in order:
+        unit = units[u]
+        eqn = j.eqns[unit["eqn"]]
+        if unit["kind"] == "alias":
+            var_buf[eqn.outvars[0]] = new_buffer(
+                eqn.outvars[0].aval.shape, eqn.outvars[0].aval.dtype, "alias", base=buf_of(eqn.invars[0])
+            )
+        elif unit["kind"] == "group":
+            grp = unit["group"]
+            points = g.plan(grp, grp.members)
+            kernel = build_kernel(g, grp, points, buf_of, new_temp, f"k{n_kernels}")
+            n_kernels += 1
+            steps.append(KernelStep(kernel))
+        elif unit["kind"] == "gemm":
+            steps.append(_gemm_step(eqn, buf_of))
+        else:
+            ins = [a if isinstance(a, Literal) else buf_of(a) for a in eqn.invars]
+            outs = [buf_of(v) for v in eqn.outvars]
+            reason = g.kinds[unit["eqn"]][1] or "not lowered"
+            steps.append(InterpretStep(n_interp, eqn, ins, outs, reason))
+            n_interp += 1
+
+    storage = lambda b: b if buffers[b].kind != "alias" else storage(buffers[b].base)  # noqa: E731
+    for s in steps:
+        if isinstance(s, KernelStep):
+            k = s.kernel
+            k.params = list(dict.fromkeys(storage(b) for b in k.loads + k.stores))
+
+    outputs = []
+    for v in j.outvars:
+        if isinstance(v, Literal):
+            outputs.append(("literal", v))
+        elif buffers[var_buf[v]].kind == "input":
+            outputs.append(("input", buffers[var_buf[v]].index))
+        else:
+            outputs.append(("buffer", var_buf[v]))
+    arena = _plan_arena(buffers, steps, storage)
+    return Program(
+        buffers,
+        inputs,
+        outputs,
+        steps,
+        arena,
+        [v.aval for v in list(j.constvars) + list(j.invars)],
+        [v.aval for v in j.outvars],
+    )
+
+
+def _gemm_step(eqn, buf_of):
+    lhs, rhs = eqn.invars
+    (lc, rc), _ = eqn.params["dimension_numbers"]
+    ls, rs = lhs.aval.shape, rhs.aval.shape
+    nb = len(ls) - 2
+    trans_a = lc[0] == nb  # (k, m): contracted axis first
+    trans_b = rc[0] == nb + 1  # (n, k)
+    m = ls[nb + (1 if trans_a else 0)]
+    k = ls[nb + (0 if trans_a else 1)]
+    n = rs[nb + (0 if trans_b else 1)]
+    batch = ls[0] if nb else 1
+    return GemmStep(
+        buf_of(lhs),
+        buf_of(rhs),
+        buf_of(eqn.outvars[0]),
+        lhs.aval.dtype,
+        batch,
+        m,
+        n,
+        k,
+        trans_a,
+        trans_b,
+        eqn,
+    )
+
+
+def _plan_arena(buffers, steps, storage):
+    """Offsets of temporaries in one arena, reusing the space of dead ones (first fit)."""
+    first, last = {}, {}
+    for t, s in enumerate(steps):
+        for b in list(s.buffers_read()) + list(s.buffers_written()):
+            st = storage(b)
+            if buffers[st].kind == "temp":
+                first.setdefault(st, t)
+                last[st] = t
+    live, top = [], 0  # (offset, size, last step)
+    for b in sorted(first, key=lambda b: (first[b], b)):
+        live = [x for x in live if x[2] >= first[b]]
+        size = max(64, -(-buffers[b].nbytes // 64) * 64)
+        offset = 0
+        for lo, sz, _ in sorted(live):
+            if offset + size <= lo:
+                break
+            offset = max(offset, lo + sz)
+        buffers[b].offset = offset
+        live.append((offset, size, last[b]))
+        top = max(top, offset + size)
+    for b in buffers.values():  # temps no step touches still need a home
+        if b.kind == "temp" and b.offset is None:
+            b.offset = 0
+    return top

@@ -1,0 +1,383 @@
+"""Executables, their buffers, and the compile cache (in memory and on disk).
+
+Compilation is render -> hash -> (memory cache | disk cache | LLVM) -> load:
+
+- the key is the SHA-256 of the rendered Program (its exact text: buffers, steps, kernels with
+  bit-exact constants), a codegen version, and `cpu.target.fingerprint()` (llvmlite and LLVM
+  versions, host CPU name and features);
+- the in-memory cache maps keys to loaded native code; the disk cache (JAXLITE_CACHE_DIR, else
+  ~/.cache/jaxlite; JAXLITE_DISABLE_DISK_CACHE=1 turns it off) holds object code. An entry is
+  MAGIC + sha256(payload) + payload, written to a temporary file in the same directory and
+  renamed into place (atomic: readers see the old entry or the new one, never half of one), and
+  checked when read: a truncated or corrupted entry is removed and recompiled. The directory is
+  created with mode 0o700.
+
+An Executable is called with NumPy arrays of exactly its input avals (C-contiguous) and returns
+freshly allocated NumPy outputs. Its native entry takes one array of buffer pointers; the
+ctypes function and pointer-array type are built once per executable, so a call is one foreign
+call plus the allocation of its outputs and temporaries. Calls are thread-safe: every call has
+its own outputs and arena, and the native code keeps no state.
+"""
+
+from __future__ import annotations
+
+import collections
+import ctypes
+import hashlib
+import os
+import tempfile
+import threading
+import warnings
+
+import numpy as np
+
+from .cpu import blas, codegen, target
+from .passes.kernels import InterpretStep
+
+CODEGEN_VERSION = "jaxlite-cpu-4"
+MAGIC = b"JAXLITE-OBJ1\n"
+
+STATS = collections.Counter()  # llvm_compiles, memory_hits, disk_hits, disk_writes, disk_corrupt
+
+_ENTRY = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
+_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p)
+_lock = threading.RLock()
+_memory = {}  # key -> _Native
+_settings = {"cache_dir": None}
+
+
+# ---- The disk cache ---------------------------------------------------------------------------
+
+
+def set_cache_dir(path):
+    """Override JAXLITE_CACHE_DIR for this process (None: back to the environment)."""
+    _settings["cache_dir"] = path
+
+
+def cache_dir():
+    if os.environ.get("JAXLITE_DISABLE_DISK_CACHE", "").strip().lower() in ("1", "true", "yes", "on"):
+        return None
+    d = _settings["cache_dir"] or os.environ.get("JAXLITE_CACHE_DIR")
+    return d or os.path.join(os.path.expanduser("~"), ".cache", "jaxlite")
+
+
+def _entry_path(key):
+    d = cache_dir()
+    return None if d is None else os.path.join(d, f"{key}.o")
+
+
+def disk_load(key):
+    path = _entry_path(key)
+    if path is None:
+        return None
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    head = len(MAGIC) + 65
+    if data[: len(MAGIC)] == MAGIC and len(data) > head:
+        digest, payload = data[len(MAGIC) : head - 1], data[head:]
+        if data[head - 1 : head] == b"\n" and hashlib.sha256(payload).hexdigest().encode() == digest:
+            STATS["disk_hits"] += 1
+            return payload
+    STATS["disk_corrupt"] += 1
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+    return None
+
+
+def disk_store(key, payload: bytes):
+    path = _entry_path(key)
+    if path is None:
+        return
+    d = os.path.dirname(path)
+    try:
+        os.makedirs(d, mode=0o700, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-", suffix=".o")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(MAGIC + hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+        STATS["disk_writes"] += 1
+    except OSError as e:  # a read-only or full disk only costs the next process a compile
+        warnings.warn(
+            f"jaxlite: could not write the compile cache entry {path}: {e}", RuntimeWarning, stacklevel=2
+        )
+
+
+def set_num_threads(n: int) -> bool:
+    """Threads for BLAS calls (also JAXLITE_NUM_THREADS at start-up). Loop kernels run on the
+    calling thread in this phase; splitting large kernels across cores comes next."""
+    target._init()
+    return blas.set_num_threads(n)
+
+
+# ---- Native code ------------------------------------------------------------------------------
+
+
+class _Native:
+    __slots__ = ("key", "entry_name", "address", "cfunc", "direct", "llvm_ir")
+
+    def __init__(self, key, entry_name, address, direct_address, n_slots, llvm_ir):
+        self.key, self.entry_name, self.address, self.llvm_ir = key, entry_name, address, llvm_ir
+        self.cfunc = _ENTRY(address)
+        self.direct = None
+        if direct_address:
+            self.direct = ctypes.CFUNCTYPE(ctypes.c_int32, *[ctypes.c_void_p] * (n_slots + 2))(direct_address)
+
+
+def program_key(program) -> str:
+    text = "\n".join([CODEGEN_VERSION, target.fingerprint(), program.render()])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def optimized_ir(program, entry_name) -> str:
+    module = codegen.build_module(program, entry_name)
+    return str(target.optimize(str(module)))
+
+
+def native_code(program) -> _Native:
+    key = program_key(program)
+    with _lock:
+        native = _memory.get(key)
+        if native is not None:
+            STATS["memory_hits"] += 1
+            return native
+        entry_name = f"jaxlite_{key[:32]}"
+        obj = disk_load(key)
+        llvm_ir = None
+        if obj is None:
+            module = codegen.build_module(program, entry_name)
+            mod = target.optimize(str(module))
+            llvm_ir = str(mod)
+            obj = target.emit_object(mod)
+            STATS["llvm_compiles"] += 1
+            disk_store(key, obj)
+        address = target.load_object(obj, entry_name)
+        n_slots = len(program.inputs) + len(program.output_buffers) + 1
+        direct = target.symbol_address(entry_name + "_direct") if n_slots <= codegen.MAX_DIRECT_SLOTS else 0
+        native = _Native(key, entry_name, address, direct, n_slots, llvm_ir)
+        _memory[key] = native
+        return native
+
+
+# ---- Executables ------------------------------------------------------------------------------
+
+
+def _find_data_offset():
+    """Where an ndarray object keeps its data pointer (right after the object header in NumPy's
+    public PyArrayObject_fields). Reading it directly costs a tenth of `a.ctypes.data`; found
+    and verified on live arrays rather than assumed."""
+    probes = [np.empty(n, np.uint8) for n in (3, 17, 1000)]
+    for off in range(8, 65, 8):
+        if all(ctypes.c_void_p.from_address(id(a) + off).value == a.ctypes.data for a in probes):
+            return off
+    return None
+
+
+_DATA_OFFSET = _find_data_offset()
+_from_address = ctypes.c_void_p.from_address
+
+
+def data_pointer(a: np.ndarray) -> int:
+    if _DATA_OFFSET is None:
+        return a.ctypes.data
+    return _from_address(id(a) + _DATA_OFFSET).value
+
+
+_registry = {}  # token -> Executable, for interpreter callbacks
+_errors = threading.local()
+
+
+@_CALLBACK
+def _callback(ctx, step, bufs):
+    try:
+        _registry[ctx]._interpret(step, bufs)
+        return 0
+    except BaseException as e:  # noqa: BLE001 - re-raised by the caller after the native call
+        _errors.error = e
+        return 1
+
+
+_CALLBACK_ADDRESS = ctypes.cast(_callback, ctypes.c_void_p).value
+
+
+def _impl(prim):
+    from .interpret import impl_rules
+    from .interpret_calls import CALL_IMPLS
+
+    rule = impl_rules.get(prim) or CALL_IMPLS.get(prim)
+    if rule is None:
+        raise NotImplementedError(f"{prim.name} has no NumPy meaning to fall back on")
+    return rule
+
+
+def _view(address, shape, dtype):
+    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if nbytes == 0:
+        return np.empty(shape, dtype)
+    raw = (ctypes.c_uint8 * nbytes).from_address(address)
+    return np.frombuffer(raw, dtype=dtype).reshape(shape)
+
+
+class Executable:
+    """A compiled program. `consts` are passed before the caller's arguments."""
+
+    def __init__(self, program, native, consts=()):
+        self.program, self.native = program, native
+        self.consts = [
+            np.asarray(c, dtype=a.dtype, order="C") for c, a in zip(consts, program.in_avals, strict=False)
+        ]
+        self._fn = native.cfunc
+        outs = program.output_buffers
+        self._out_specs = [(b.shape, b.dtype) for b in outs]
+        self._n_in = len(program.inputs)
+        self._n_slots = self._n_in + len(outs) + 1
+        self._ptrs_type = ctypes.c_void_p * self._n_slots
+        self._arena = program.arena_bytes
+        self._interp = [s for s in program.steps if isinstance(s, InterpretStep)]
+        self._token = None
+        if self._interp:
+            with _lock:
+                self._token = len(_registry) + 1
+                _registry[self._token] = self
+        self._plain_outputs = [o[1] for o in program.outputs] == [b.id for b in outs] and all(
+            o[0] == "buffer" for o in program.outputs
+        )
+        self.run = self._make_run()  # run(args): args a sequence of exact, contiguous ndarrays
+
+    def __call__(self, *args):
+        """Run on NumPy arrays (exact dtypes and shapes, C-contiguous); returns NumPy arrays."""
+        for i, a in enumerate(args):
+            if type(a) is not np.ndarray:
+                raise TypeError(
+                    f"compiled program: argument {i} must be a numpy.ndarray, got {type(a).__name__}"
+                )
+        return self.run(args)
+
+    def _make_run(self):
+        """The call path, with everything that does not change between calls bound once."""
+        fn, ptrs_type, specs, empty = self._fn, self._ptrs_type, self._out_specs, np.empty
+        consts, arena_bytes, token = tuple(self.consts), self._arena, self._token
+        cb = _CALLBACK_ADDRESS if token else None
+        plain, off, at = self._plain_outputs, _DATA_OFFSET, _from_address
+        if off is None:
+
+            def addr(a):
+                return a.ctypes.data
+        else:
+
+            def addr(a):
+                return at(id(a) + off).value
+
+        direct = self.native.direct
+        if direct is not None and len(specs) == 1 and not arena_bytes and plain:
+            ((shape, dtype),) = specs
+
+            def run(args):  # the common small case: one output, no temporaries
+                if consts:
+                    args = (*consts, *args)
+                out = empty(shape, dtype)
+                rc = direct(*[addr(a) for a in args], addr(out), None, token, cb)
+                if rc:
+                    self._raise(rc)
+                return [out]
+
+            return run
+
+        def run(args):
+            if consts:
+                args = (*consts, *args)
+            outs = [empty(s, d) for s, d in specs]
+            if direct is not None:
+                arena = empty(arena_bytes + 64, np.uint8) if arena_bytes else None
+                rc = direct(
+                    *[addr(a) for a in args],
+                    *[addr(o) for o in outs],
+                    (addr(arena) + 63) & ~63 if arena_bytes else None,
+                    token,
+                    cb,
+                )
+                if rc:
+                    self._raise(rc)
+                return outs if plain else self._assemble(args, outs)
+            if arena_bytes:
+                arena = empty(arena_bytes + 64, np.uint8)
+                ptrs = ptrs_type(*[addr(a) for a in args], *[addr(o) for o in outs], (addr(arena) + 63) & ~63)
+            else:
+                ptrs = ptrs_type(*[addr(a) for a in args], *[addr(o) for o in outs])
+            rc = fn(ptrs, token, cb)
+            if rc:
+                self._raise(rc)
+            return outs if plain else self._assemble(args, outs)
+
+        return run
+
+    def _raise(self, rc):
+        err = getattr(_errors, "error", None)
+        _errors.error = None
+        if err is not None:
+            raise err
+        raise RuntimeError(f"compiled program failed with code {rc}")
+
+    def _assemble(self, args, outs):
+        by_id = {b.id: o for b, o in zip(self.program.output_buffers, outs, strict=False)}
+        results = []
+        for kind, val in self.program.outputs:
+            if kind == "buffer":
+                results.append(by_id[val])
+            elif kind == "input":
+                results.append(np.array(args[val], copy=True))
+            else:
+                results.append(np.asarray(val.val, dtype=val.aval.dtype).reshape(()).copy())
+        return results
+
+    def _interpret(self, step_index, bufs):
+        step = self._interp[step_index]
+        prog = self.program
+        slots = (ctypes.c_void_p * self._n_slots).from_address(bufs)
+
+        def view(buf_id):
+            b = prog.buffers[buf_id]
+            st = prog.buffers[prog.storage(buf_id)]
+            if st.kind == "input":
+                addr = slots[st.index]
+            elif st.kind == "output":
+                addr = slots[self._n_in + st.index]
+            else:
+                addr = slots[self._n_slots - 1] + st.offset
+            return _view(addr, b.shape, b.dtype)
+
+        args = [view(a) if isinstance(a, int) else np.asarray(a.val, dtype=a.aval.dtype) for a in step.ins]
+        with np.errstate(all="ignore"):
+            out = _impl(step.eqn.prim)(*args, **step.eqn.params)
+        outs = out if step.eqn.prim.multiple_results else [out]
+        for buf_id, val in zip(step.outs, outs, strict=False):
+            dst = view(buf_id)
+            np.copyto(dst, np.asarray(val).astype(dst.dtype, copy=False), casting="unsafe")
+
+    def report(self) -> str:
+        return self.program.report()
+
+    def llvm_ir(self) -> str:
+        if self.native.llvm_ir is None:  # loaded from the disk cache: rebuild it for reading
+            self.native.llvm_ir = optimized_ir(self.program, self.native.entry_name)
+        return self.native.llvm_ir
+
+    def as_text(self) -> str:
+        return (
+            "; ---- kernel/fusion report\n; " + self.report().replace("\n", "\n; ") + "\n\n" + self.llvm_ir()
+        )
+
+
+def compile_program(program, consts=()) -> Executable:
+    return Executable(program, native_code(program), consts)
+
+
+__all__ = ["Executable", "STATS", "compile_program", "native_code", "set_cache_dir", "set_num_threads"]

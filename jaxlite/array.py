@@ -1,0 +1,152 @@
+"""jaxlite.Array: an immutable, NumPy-interoperable array living in host memory.
+
+It holds a NumPy value that nothing ever writes to, plus JAX's weak-type bit. `np.asarray(x)`
+returns a read-only view (zero-copy). Arithmetic operators are installed by
+jaxlite.numpy.array_methods; the hottest ones get an eager fast path there.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from compiler import dtypes
+from compiler.ir import ShapedArray
+
+from . import core
+
+
+class Array:
+    __slots__ = ("_value", "_weak", "__weakref__")
+    # Make `np_array + jaxlite_array` call our __radd__ rather than NumPy's ufunc machinery.
+    __array_priority__ = 100
+
+    def __init__(self, value, weak_type=False):
+        v, weak = core.canonical_value(value, "jaxlite.Array")
+        self._value = v
+        self._weak = bool(weak_type) or weak
+
+    # -- metadata ---------------------------------------------------------------------------
+    shape = property(lambda self: self._value.shape)
+    dtype = property(lambda self: self._value.dtype)
+    ndim = property(lambda self: self._value.ndim)
+    size = property(lambda self: self._value.size)
+    nbytes = property(lambda self: self._value.nbytes)
+    itemsize = property(lambda self: self._value.itemsize)
+    weak_type = property(lambda self: self._weak)
+
+    @property
+    def aval(self):
+        return ShapedArray(self._value.shape, self._value.dtype, self._weak)
+
+    # -- conversion --------------------------------------------------------------------------
+    def __array__(self, dtype=None, copy=None):
+        if copy:
+            return np.array(self._value, dtype=dtype, copy=True)
+        v = np.asarray(self._value)
+        if v.flags.writeable:
+            v = v.view()
+            v.flags.writeable = False
+        if dtype is not None and np.dtype(dtype) != v.dtype:
+            if copy is False:
+                raise ValueError("np.asarray(x, dtype, copy=False) would need a copy")
+            return v.astype(dtype)
+        return v
+
+    def __dlpack__(self, *args, **kwargs):
+        return np.asarray(self).__dlpack__(*args, **kwargs)
+
+    def __dlpack_device__(self):
+        return np.asarray(self._value).__dlpack_device__()
+
+    def item(self, *args):
+        return self._value.item(*args)
+
+    def tolist(self):
+        return np.asarray(self._value).tolist()
+
+    def block_until_ready(self):
+        return self
+
+    def copy(self):
+        return wrap(np.array(self._value, copy=True), self._weak)
+
+    def __bool__(self):
+        return bool(self._value)
+
+    def __int__(self):
+        return int(self._value)
+
+    def __float__(self):
+        return float(self._value)
+
+    def __complex__(self):
+        return complex(self._value)
+
+    def __index__(self):
+        if not dtypes.is_integer(self.dtype) and not dtypes.is_bool(self.dtype):
+            raise TypeError(f"only integer scalar arrays can be converted to an index, got {self.dtype}")
+        return self._value.__index__() if self.ndim == 0 else int(self._value)
+
+    def __len__(self):
+        if self._value.ndim == 0:
+            raise TypeError("len() of unsized object (a rank-0 array)")
+        return self._value.shape[0]
+
+    def __iter__(self):
+        if self._value.ndim == 0:
+            raise TypeError("iteration over a 0-d array")
+        weak = self._weak
+        return (wrap(row, weak) for row in np.asarray(self._value))
+
+    def __setitem__(self, idx, value):
+        raise TypeError(
+            "jaxlite arrays are immutable: item assignment `x[idx] = y` is not supported. "
+            "Use `x = x.at[idx].set(y)` (or .add, .mul, .min, .max) instead."
+        )
+
+    __hash__ = None
+
+    def __repr__(self):
+        body = np.array2string(
+            np.asarray(self._value), separator=", ", prefix="Array(", threshold=1000)
+        extra = ", weak_type=True" if self._weak else ""
+        return f"Array({body}, dtype={self.dtype.name}{extra})"
+
+    def __str__(self):
+        return str(np.asarray(self._value))
+
+    def __format__(self, spec):
+        if self.ndim == 0:
+            return format(self._value.item(), spec)
+        return format(str(self), spec)
+
+    def __reduce__(self):
+        return (_reconstruct, (np.asarray(self._value), self._weak))
+
+    def __getstate__(self):
+        return None
+
+
+def _reconstruct(value, weak):
+    return wrap(np.array(value), weak)
+
+
+def wrap(value, weak=False) -> Array:
+    """Wrap a NumPy value the library produced (already canonical, never aliased by users)."""
+    a = object.__new__(Array)
+    a._value = value
+    a._weak = weak
+    return a
+
+
+def device_put(x, device=None):
+    """Turn a pytree of values into Arrays (a copy of NumPy inputs, canonical dtypes)."""
+    from .tree_util import tree_map
+
+    return tree_map(lambda v: v if isinstance(v, (Array, core.Tracer)) else Array(v), x)
+
+
+def device_get(x):
+    from .tree_util import tree_map
+
+    return tree_map(lambda v: np.asarray(v) if isinstance(v, Array) else v, x)

@@ -1,0 +1,32 @@
+"""jaxlite.lax: thin wrappers that bind primitives, with jax.lax's names and signatures."""
+
+from . import linalg
+from .elementwise import (
+    RoundingMethod, abs, acos, acosh, add, asin, asinh, atan, atan2, atanh, bitcast_convert_type,
+    bitwise_and, bitwise_not, bitwise_or, bitwise_xor, broadcasted_iota, cbrt, ceil, clamp, complex,
+    conj, convert_element_type, cos, cosh, digamma, div, eq, erf, erf_inv, erfc, exp, exp2, expm1,
+    floor, ge, gt, imag, integer_pow, iota, is_finite, le, lgamma, log, log1p, logistic, lt, max,
+    min, mul, ne, neg, nextafter, pow, real, reciprocal, rem, round, rsqrt, select, select_n,
+    shift_left, shift_right_arithmetic, shift_right_logical, sign, sin, sinh, sqrt, square, sub,
+    tan, tanh,
+)
+from .indexing import (
+    GatherDimensionNumbers, GatherScatterMode, ScatterDimensionNumbers, dynamic_index_in_dim,
+    dynamic_slice, dynamic_slice_in_dim, dynamic_update_index_in_dim, dynamic_update_slice,
+    dynamic_update_slice_in_dim, gather, scatter, scatter_add, scatter_max, scatter_min,
+    scatter_mul,
+)
+from .structural import (
+    Precision, argmax, argmin, broadcast, broadcast_in_dim, concatenate, cumlogsumexp, cummax,
+    cummin, cumprod, cumsum, dot, dot_general, expand_dims, full, index_in_dim, pad, reduce,
+    reduce_and, reduce_max, reduce_min, reduce_or, reduce_prod, reduce_sum, reduce_xor, reshape,
+    rev, slice, slice_in_dim, sort, sort_key_val, squeeze, transpose,
+)
+
+__all__ = [n for n in dir() if not n.startswith("_")]
+
+# Modules that need the whole lax namespace above to exist first.
+from .ad_util import stop_gradient  # noqa: E402
+from .parallel import all_gather, axis_index, axis_size, pmax, pmean, pmin, ppermute, psum  # noqa: E402
+
+__all__ = [n for n in dir() if not n.startswith("_")]
