@@ -402,6 +402,8 @@ for _module, _table in (
     ("interpret_calls", "CALL_IMPLS"),
     ("interpret_ad", "AD_IMPLS"),
     ("interpret_collectives", "COLLECTIVE_IMPLS"),
+    ("interpret_control", "CONTROL_IMPLS"),
+    ("interpret_random", "RANDOM_IMPLS"),
 ):
     impl_rules.update(getattr(importlib.import_module(f"{__package__}.{_module}"), _table))
 del _module, _table

@@ -175,7 +175,8 @@ def _pp_param(value, namer, indent):
     if isinstance(value, np.dtype):
         return str(value)
     if isinstance(value, tuple) and value and all(isinstance(v, (Jaxpr, ClosedJaxpr)) for v in value):
-        return "(\n" + "\n".join(" " * (indent + 4) + _pp_param(v, namer, indent + 4) for v in value) + "\n" + " " * indent + ")"
+        inner = "\n".join(" " * (indent + 4) + _pp_param(v, namer, indent + 4) for v in value)
+        return "(\n" + inner + "\n" + " " * indent + ")"
     return str(value)
 
 

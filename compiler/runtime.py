@@ -13,10 +13,13 @@ Compilation is render -> hash -> (memory cache | disk cache | LLVM) -> load:
   created with mode 0o700.
 
 An Executable is called with NumPy arrays of exactly its input avals (C-contiguous) and returns
-freshly allocated NumPy outputs. Its native entry takes one array of buffer pointers; the
-ctypes function and pointer-array type are built once per executable, so a call is one foreign
-call plus the allocation of its outputs and temporaries. Calls are thread-safe: every call has
-its own outputs and arena, and the native code keeps no state.
+NumPy outputs; large outputs and temporaries come from `pool.POOL` (reused blocks, no fresh
+page faults; an output's block returns to the pool only when the last view of it dies). Its
+native entry takes one array of buffer pointers (or, up to MAX_DIRECT_SLOTS, the pointers as
+arguments); the ctypes function is built once per executable, so a call is one foreign call
+plus taking its outputs. Calls are thread-safe: every call has its own outputs and temporaries,
+and the native code keeps no state. Large loop kernels and very large gemms are split across
+threads inside the native code (cpu/parallel).
 """
 
 from __future__ import annotations
@@ -31,10 +34,11 @@ import warnings
 
 import numpy as np
 
-from .cpu import blas, codegen, target
+from . import pool as _pool
+from .cpu import codegen, parallel, target
 from .passes.kernels import InterpretStep
 
-CODEGEN_VERSION = "jaxlite-cpu-4"
+CODEGEN_VERSION = "jaxlite-cpu-6"
 MAGIC = b"JAXLITE-OBJ1\n"
 
 STATS = collections.Counter()  # llvm_compiles, memory_hits, disk_hits, disk_writes, disk_corrupt
@@ -111,11 +115,12 @@ def disk_store(key, payload: bytes):
         )
 
 
-def set_num_threads(n: int) -> bool:
-    """Threads for BLAS calls (also JAXLITE_NUM_THREADS at start-up). Loop kernels run on the
-    calling thread in this phase; splitting large kernels across cores comes next."""
+def set_num_threads(n: int):
+    """Threads for large loop kernels and large gemms (default: JAXLITE_NUM_THREADS, else
+    OMP_NUM_THREADS, else the usable CPUs). Takes effect at the next call, without recompiling;
+    see cpu/parallel for the policy and `parallel.set_grain` for the size threshold."""
     target._init()
-    return blas.set_num_threads(n)
+    parallel.set_num_threads(n)
 
 
 # ---- Native code ------------------------------------------------------------------------------
@@ -133,7 +138,9 @@ class _Native:
 
 
 def program_key(program) -> str:
-    text = "\n".join([CODEGEN_VERSION, target.fingerprint(), program.render()])
+    # compile-time code-shape thresholds change the object code, so they are part of the key
+    shape = f"split_gemm_macs={codegen.SPLIT_GEMM_MACS} min_split_work={parallel.MIN_SPLIT_WORK}"
+    text = "\n".join([CODEGEN_VERSION, target.fingerprint(), shape, program.render()])
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -263,10 +270,14 @@ class Executable:
 
     def _make_run(self):
         """The call path, with everything that does not change between calls bound once."""
-        fn, ptrs_type, specs, empty = self._fn, self._ptrs_type, self._out_specs, np.empty
+        fn, ptrs_type, specs = self._fn, self._ptrs_type, self._out_specs
+        # small outputs: plain np.empty (malloc reuses them; no pool bookkeeping on the fast path)
+        small = all(int(np.prod(s, dtype=np.int64)) * d.itemsize < _pool.MIN_BYTES for s, d in specs)
+        empty = np.empty if small else _pool.empty
         consts, arena_bytes, token = tuple(self.consts), self._arena, self._token
         cb = _CALLBACK_ADDRESS if token else None
         plain, off, at = self._plain_outputs, _DATA_OFFSET, _from_address
+        lease, give_back, frombuffer, u8 = _pool.POOL.lease, _pool.POOL.give_back, np.frombuffer, np.uint8
         if off is None:
 
             def addr(a):
@@ -291,28 +302,34 @@ class Executable:
 
             return run
 
+        def call(args, outs, arena_ptr):
+            if direct is not None:
+                return direct(*[addr(a) for a in args], *[addr(o) for o in outs], arena_ptr, token, cb)
+            if arena_bytes:
+                ptrs = ptrs_type(*[addr(a) for a in args], *[addr(o) for o in outs], arena_ptr)
+            else:
+                ptrs = ptrs_type(*[addr(a) for a in args], *[addr(o) for o in outs])
+            return fn(ptrs, token, cb)
+
+        pooled_arena = arena_bytes >= _pool.MIN_BYTES
+
         def run(args):
             if consts:
                 args = (*consts, *args)
             outs = [empty(s, d) for s, d in specs]
-            if direct is not None:
-                arena = empty(arena_bytes + 64, np.uint8) if arena_bytes else None
-                rc = direct(
-                    *[addr(a) for a in args],
-                    *[addr(o) for o in outs],
-                    (addr(arena) + 63) & ~63 if arena_bytes else None,
-                    token,
-                    cb,
-                )
-                if rc:
-                    self._raise(rc)
-                return outs if plain else self._assemble(args, outs)
-            if arena_bytes:
-                arena = empty(arena_bytes + 64, np.uint8)
-                ptrs = ptrs_type(*[addr(a) for a in args], *[addr(o) for o in outs], (addr(arena) + 63) & ~63)
+            if not arena_bytes:
+                rc = call(args, outs, None)
+            elif pooled_arena and _pool.POOL.limit > 0:  # temporaries: a pooled block, back at once
+                block = lease(arena_bytes)
+                view = frombuffer(block, u8)
+                try:
+                    rc = call(args, outs, addr(view))  # mmap blocks are page-aligned
+                finally:
+                    del view
+                    give_back(block)
             else:
-                ptrs = ptrs_type(*[addr(a) for a in args], *[addr(o) for o in outs])
-            rc = fn(ptrs, token, cb)
+                arena = np.empty(arena_bytes + 64, u8)
+                rc = call(args, outs, (addr(arena) + 63) & ~63)
             if rc:
                 self._raise(rc)
             return outs if plain else self._assemble(args, outs)

@@ -15,6 +15,15 @@ def _same_type(a, b):
     return a.shape == b.shape and a.dtype == b.dtype
 
 
+def _sub_jaxprs(params):
+    """The Jaxprs a higher-order primitive carries (jit, remat, cond branches, scan bodies)."""
+    for key, value in params.items():
+        items = value if isinstance(value, (tuple, list)) else (value,)
+        for i, item in enumerate(items):
+            if isinstance(item, (Jaxpr, ClosedJaxpr)):
+                yield (key if item is value else f"{key}[{i}]"), item
+
+
 def check_jaxpr(jaxpr) -> None:
     if isinstance(jaxpr, ClosedJaxpr):
         if len(jaxpr.consts) != len(jaxpr.jaxpr.constvars):
@@ -49,6 +58,11 @@ def check_jaxpr(jaxpr) -> None:
         where = f"equation {i} `{_pp_eqn(eqn, namer, 0).strip()}`"
         for v in eqn.invars:
             use(v, where)
+        for key, sub in _sub_jaxprs(eqn.params):
+            try:
+                check_jaxpr(sub)
+            except JaxprTypeError as e:
+                raise JaxprTypeError(f"{where}: in its sub-program `{key}`: {e}") from None
         rule = shape_rules.get(eqn.prim)
         if rule is None:
             raise JaxprTypeError(f"{where}: {eqn.prim} is not a known primitive")

@@ -29,5 +29,6 @@ from .checkpoint import checkpoint, checkpoint_policies, remat  # noqa: E402,F40
 from .batching import vmap  # noqa: E402,F401
 from .jit import jit  # noqa: E402,F401
 from . import test_util  # noqa: E402,F401
+from . import random  # noqa: E402,F401 - also registers the threefry2x32 rules
 
 __version__ = "0.1.0"

@@ -35,8 +35,7 @@ from compiler.ir import ClosedJaxpr, Jaxpr, Literal, ShapedArray, Var
 from . import core
 from .array import Array, wrap
 from .core import Tracer, bind, set_current_trace
-from .partial_eval import DynamicJaxprTrace, DynamicJaxprTracer
-
+from .partial_eval import DynamicJaxprTrace, DynamicJaxprTracer, eval_jaxpr, literal_value  # noqa: F401
 
 jvp_rules: dict = {}
 transpose_rules: dict = {}
@@ -375,25 +374,6 @@ def jvp_flat(fun, primals, tangents, has_aux=False):
 
 
 # ---- IR helpers: evaluation by bind, dead-code elimination ---------------------------------------
-
-
-def literal_value(lit: Literal):
-    return wrap(np.asarray(lit.val, lit.aval.dtype), lit.aval.weak_type)
-
-
-def eval_jaxpr(jaxpr: Jaxpr, consts, *args):
-    """Evaluate by binding every equation on the current trace (so it can be transformed)."""
-    env = {}
-
-    def read(v):
-        return literal_value(v) if isinstance(v, Literal) else env[v]
-
-    env.update(zip(jaxpr.constvars, consts, strict=True))
-    env.update(zip(jaxpr.invars, args, strict=True))
-    for eqn in jaxpr.eqns:
-        out = bind(eqn.prim, *(read(v) for v in eqn.invars), **eqn.params)
-        env.update(zip(eqn.outvars, out if eqn.prim.multiple_results else [out], strict=True))
-    return [read(v) for v in jaxpr.outvars]
 
 
 def dce_jaxpr(jaxpr: Jaxpr):

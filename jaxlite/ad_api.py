@@ -3,7 +3,7 @@ grad, value_and_grad, jacfwd, jacrev, jacobian, hessian.
 
 Jacobians are built here by a Python loop over basis vectors, pushing each through the one
 linearized program (jacfwd) or pulling each back through its transpose (jacrev).
-TODO(vmap): once batching lands, jacfwd/jacrev become vmap over the basis, as in JAX.
+jacfwd/jacrev map the pushforward/pullback over the identity basis with vmap, as JAX does.
 """
 
 from __future__ import annotations
@@ -291,18 +291,23 @@ def grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False, redu
 # ---- Jacobians and the Hessian ----------------------------------------------------------
 
 
-def _stack(columns, shape, axis_front, dtype):
-    """Stack len(columns) arrays of shape `shape` on a new last (or first) axis."""
-    if not columns:
-        return lax.full(((0,) + shape) if axis_front else (shape + (0,)), 0, dtype)
-    axis = 0 if axis_front else len(shape)
-    return lax.concatenate([lax.expand_dims(c, (axis,)) for c in columns], axis)
+def _vmap():
+    from .batching import vmap  # batching imports this module's neighbours: import late
+
+    return vmap
 
 
-def _basis(aval, j):
-    e = np.zeros(aval.size, aval.dtype)
-    e[j] = 1
-    return as_value(e.reshape(aval.shape))
+def _identity_basis(aval):
+    """The standard basis of aval's tangent space, stacked: shape (size, *shape)."""
+    ta = tangent_aval(aval)
+    return as_value(np.eye(ta.size, dtype=ta.dtype).reshape((ta.size,) + ta.shape))
+
+
+def _basis_axis_to_back(x, out_shape, in_shape):
+    """(in_size, *out_shape) -> out_shape + in_shape."""
+    n = len(out_shape)
+    moved = lax.transpose(x, tuple(range(1, n + 1)) + (0,))
+    return lax.reshape(moved, tuple(out_shape) + tuple(in_shape))
 
 
 def _jac_setup(fun, argnums, has_aux, holomorphic, allow_int, who, args, kwargs):
@@ -343,17 +348,20 @@ def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False):
         out_avals = [get_aval(o) for o in outs]
         jac = [[None] * len(ins) for _ in outs]
         for i, a in enumerate(in_avals):
-            cols = [[] for _ in outs]
-            for j in range(a.size):
-                ts = [_basis(a, j) if k == i else Zero(tangent_aval(b)) for k, b in enumerate(in_avals)]
-                for o, t in enumerate(lin.apply(ts)):
-                    cols[o].append(instantiate(t))
+            if tangent_aval(a).dtype == dtypes.float0:
+                continue  # integer inputs are rejected by _jac_setup unless allowed
+
+            def push(t, i=i):
+                ts = [t if k == i else Zero(tangent_aval(b)) for k, b in enumerate(in_avals)]
+                return [instantiate(o) for o in lin.apply(ts)]
+
+            # One batched pushforward over the basis of input i: (a.size, *out_shape) each.
+            cols = _vmap()(push)(_identity_basis(a))
             for o, oa in enumerate(out_avals):
                 if tangent_aval(oa).dtype == dtypes.float0:  # an integer output
                     jac[o][i] = np.zeros(oa.shape + a.shape, dtypes.float0)
                     continue
-                stacked = _stack(cols[o], oa.shape, False, oa.dtype)
-                jac[o][i] = lax.reshape(stacked, oa.shape + a.shape)
+                jac[o][i] = _basis_axis_to_back(cols[o], oa.shape, a.shape)
         result = _jac_tree(jac, box, in_tree, len(outs), len(ins))
         return (result, _aux(box, aux)) if has_aux else result
 
@@ -374,18 +382,19 @@ def jacrev(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False):
             _check_output_dtype("jacrev", oa.dtype, holomorphic)
         jac = [[None] * len(ins) for _ in outs]
         for o, oa in enumerate(out_avals):
-            rows = [[] for _ in ins]
-            for k in range(oa.size):
-                cts = [_basis(oa, k) if m == o else Zero(tangent_aval(b)) for m, b in enumerate(out_avals)]
-                for i, ct in enumerate(lin.transpose(cts)):
-                    rows[i].append(instantiate(ct))
+
+            def pull(ct, o=o):
+                cts = [ct if m == o else Zero(tangent_aval(b)) for m, b in enumerate(out_avals)]
+                return [instantiate(c) for c in lin.transpose(cts)]
+
+            # One batched pullback over the basis of output o: (oa.size, *in_shape) each.
+            rows = _vmap()(pull)(_identity_basis(oa))
             for i, a in enumerate(in_avals):
                 ta = tangent_aval(a)
                 if ta.dtype == dtypes.float0:  # allow_int: integer inputs get float0 zeros
                     jac[o][i] = np.zeros(oa.shape + a.shape, dtypes.float0)
                     continue
-                stacked = _stack(rows[i], ta.shape, True, ta.dtype)
-                jac[o][i] = lax.reshape(stacked, oa.shape + a.shape)
+                jac[o][i] = lax.reshape(rows[i], oa.shape + a.shape)
         result = _jac_tree(jac, box, in_tree, len(outs), len(ins))
         return (result, _aux(box, aux)) if has_aux else result
 

@@ -21,11 +21,12 @@ import inspect
 import numpy as np
 
 from compiler import primitives as P
-from compiler.ir import ClosedJaxpr, Literal, ShapedArray
+from compiler.ir import ClosedJaxpr, ShapedArray
 
 from . import core, tree_util
-from .array import Array, wrap
+from .array import Array
 from .core import Tracer
+from .partial_eval import eval_jaxpr
 
 not_mapped = None
 
@@ -202,32 +203,6 @@ def to_physical_axis(axis, bdim):
 # ---- Batching a Jaxpr (for higher-order primitives) --------------------------------------------
 
 
-def eval_jaxpr_bind(jaxpr, consts, *args):
-    """Evaluate a Jaxpr by binding each equation on the current trace (the usual env loop)."""
-    env = {}
-
-    def read(v):
-        if isinstance(v, Literal):
-            return wrap(np.asarray(v.val, v.aval.dtype), v.aval.weak_type)
-        return env[v]
-
-    def write(v, val):
-        env[v] = val
-
-    for v, val in zip(jaxpr.constvars, consts, strict=False):
-        write(v, val)
-    for v, val in zip(jaxpr.invars, args, strict=False):
-        write(v, val)
-    for eqn in jaxpr.eqns:
-        out = core.bind(eqn.prim, *(read(v) for v in eqn.invars), **eqn.params)
-        if eqn.prim.multiple_results:
-            for v, o in zip(eqn.outvars, out, strict=False):
-                write(v, o)
-        else:
-            write(eqn.outvars[0], out)
-    return [read(v) for v in jaxpr.outvars]
-
-
 _batch_jaxpr_cache: dict = {}
 
 
@@ -255,7 +230,7 @@ def batch_jaxpr(closed: ClosedJaxpr, axis_data: AxisData, in_batched, instantiat
         trace = BatchTrace(core.current_trace(), axis_data)
         tracers = [BatchTracer(trace, a, 0) if b else a for a, b in zip(args, in_batched, strict=False)]
         with core.set_current_trace(trace), extend_axis_env(axis_data):
-            outs = eval_jaxpr_bind(closed.jaxpr, closed.consts, *tracers)
+            outs = eval_jaxpr(closed.jaxpr, closed.consts, *tracers)
         result = []
         out_batched.clear()
         for o, force in zip(outs, inst, strict=False):

@@ -31,7 +31,6 @@ from .array import Array, wrap
 from .config import config
 from .partial_eval import hoist_consts, trace_to_jaxpr
 
-
 jit_p = P.jit_p
 _trace_ctx, _eval_trace, _flags = core.trace_ctx, core.eval_trace, config._values
 logger = logging.getLogger("jaxlite.jit")

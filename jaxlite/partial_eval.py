@@ -11,6 +11,7 @@ from compiler.primitives import shape_rules
 from compiler.typecheck import check_jaxpr
 
 from . import core, tree_util
+from .array import wrap
 from .core import Tracer
 
 
@@ -102,6 +103,26 @@ def trace_to_jaxpr(fun, in_avals, debug_name="function"):
     with core.set_current_trace(trace):
         outs = fun(*args)
     return trace.to_closed_jaxpr(outs)
+
+
+def literal_value(lit: Literal):
+    return wrap(np.asarray(lit.val, lit.aval.dtype), lit.aval.weak_type)
+
+
+def eval_jaxpr(jaxpr: Jaxpr, consts, *args):
+    """Evaluate by binding every equation on the current trace, so that whatever
+    transformation is active (jvp, vmap, staging) transforms the program equation by equation."""
+    env = {}
+
+    def read(v):
+        return literal_value(v) if isinstance(v, Literal) else env[v]
+
+    env.update(zip(jaxpr.constvars, consts, strict=True))
+    env.update(zip(jaxpr.invars, args, strict=True))
+    for eqn in jaxpr.eqns:
+        out = core.bind(eqn.prim, *(read(v) for v in eqn.invars), **eqn.params)
+        env.update(zip(eqn.outvars, out if eqn.prim.multiple_results else [out], strict=True))
+    return [read(v) for v in jaxpr.outvars]
 
 
 def hoist_consts(closed: ClosedJaxpr):

@@ -7,8 +7,8 @@ import pytest
 
 import jaxlite
 import jaxlite.numpy as jnp
-from jaxlite import lax
 from compiler.interpret import eval_jaxpr
+from jaxlite import lax
 
 
 def run_jaxpr(closed, *args):

@@ -11,7 +11,8 @@ import timeit
 from typing import NamedTuple
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 try:
     from jaxlite import tree_util as tu
@@ -19,8 +20,7 @@ except ImportError:  # run from elsewhere: jaxlite is a namespace package
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     from jaxlite import tree_util as tu
 
-from jaxlite.tree_util import (
-    DictKey, FlattenedIndexKey, GetAttrKey, Partial, SequenceKey)
+from jaxlite.tree_util import DictKey, FlattenedIndexKey, GetAttrKey, Partial, SequenceKey
 
 
 class Point(NamedTuple):

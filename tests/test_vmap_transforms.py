@@ -11,11 +11,12 @@ from compiler import primitives as P
 from compiler.interpret import eval_jaxpr
 from jaxlite import ad
 from jaxlite.ad import grad, jvp
-from jaxlite.batching import AxisData, batch_jaxpr, eval_jaxpr_bind, vmap
+from jaxlite.batching import AxisData, batch_jaxpr, vmap
 from jaxlite.checkpoint import checkpoint
 from jaxlite.custom_derivatives import custom_jvp, custom_vjp
 from jaxlite.jit import jit
 from jaxlite.lax import parallel as par
+from jaxlite.partial_eval import eval_jaxpr as eval_jaxpr_bind
 from jaxlite.partial_eval import make_jaxpr
 
 f32 = np.float32

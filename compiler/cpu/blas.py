@@ -39,6 +39,16 @@ def _library():
     return ctypes.CDLL(info.dli_fname.decode())
 
 
+def set_threads_address() -> int:
+    """The address of the library's `openblas_set_num_threads(int)`, or 0."""
+    lib = _library()
+    for name in ("scipy_openblas_set_num_threads", "openblas_set_num_threads"):
+        fn = getattr(lib, name, None) if lib is not None else None
+        if fn is not None:
+            return ctypes.cast(fn, ctypes.c_void_p).value or 0
+    return 0
+
+
 def set_num_threads(n: int) -> bool:
     """Set the BLAS thread count (OpenBLAS builds); False when the library offers no way.
     By default BLAS follows its own environment variables (OPENBLAS_NUM_THREADS, ...)."""

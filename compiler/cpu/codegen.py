@@ -16,7 +16,7 @@ from llvmlite import ir
 
 from .. import dtypes
 from ..passes.kernels import ArgUpdate, GemmStep, InterpretStep, KernelStep, Let, Loop, Store, Update
-from . import scalar, vecmath
+from . import parallel, scalar, vecmath
 from .scalar import EmitContext
 from .types import const, i1, i8, i32, i64, mem_type, ptr, reg_type, void
 
@@ -90,6 +90,23 @@ class _KernelEmitter:
         b.cbranch(b.icmp_unsigned("<", nxt, ir.Constant(i64, s.extent)), body, after)
         b.position_at_end(after)
 
+    def ranged_loop(self, s: Loop, start, end):
+        """The loop `s` over [start, end) (runtime values) instead of [0, extent)."""
+        b = self.b
+        pre = b.block
+        body = self.fn.append_basic_block(f"loop{s.var}")
+        after = self.fn.append_basic_block(f"after{s.var}")
+        b.cbranch(b.icmp_signed("<", start, end), body, after)
+        b.position_at_end(body)
+        i = b.phi(i64, name=f"i{s.var}")
+        i.add_incoming(start, pre)
+        self.loop_vars[s.var] = i
+        self.block(s.body)
+        nxt = b.add(i, ir.Constant(i64, 1), flags=["nuw", "nsw"])
+        i.add_incoming(nxt, b.block)
+        b.cbranch(b.icmp_signed("<", nxt, end), body, after)
+        b.position_at_end(after)
+
     def _Let(self, s: Let):
         if s.op == "load":
             v = self.load(s.params["buf"], s.params["index"])
@@ -133,15 +150,87 @@ class _KernelEmitter:
         self.store(s.idx_buf, s.index, b.select(better, self.values[s.pos], old))
 
 
-def _emit_kernel(cx, program, kernel):
-    fn = ir.Function(cx.module, ir.FunctionType(void, [ptr] * len(kernel.params)), kernel.name)
+def _emit_kernel(cx, program, kernel, split=False):
+    """`split`: the kernel takes (start, end, with_init) after its buffers (see cpu/parallel)."""
+    extra = parallel.SPLIT_ARGS if split else []
+    fn = ir.Function(cx.module, ir.FunctionType(void, [ptr] * len(kernel.params) + extra), kernel.name)
     fn.linkage = "internal"
     fn.attributes.add("nounwind")
-    for a in fn.args:
+    if split:
+        # One copy of a split kernel: inlined into its thunk and its serial, init, first-chunk
+        # and fallback call sites it would be optimised and compiled five times over, for no
+        # run-time gain (a call per kernel is nothing next to its loops).
+        fn.attributes.add("noinline")
+    for a in fn.args[: len(kernel.params)]:
         a.add_attribute("noalias")
     cx.b = ir.IRBuilder(fn.append_basic_block("entry"))
-    _KernelEmitter(cx, program, kernel, fn).block(kernel.body)
+    em = _KernelEmitter(cx, program, kernel, fn)
+    if not split:
+        em.block(kernel.body)
+    else:
+        start, end, with_init = fn.args[len(kernel.params) :]
+        *head, main = kernel.body
+        for s in head:
+            if isinstance(s, Loop):  # a reduction's init loop: once, by the caller
+                with cx.b.if_then(with_init):
+                    em.block([s])
+            else:
+                em.block([s])
+        em.ranged_loop(main, start, end)
     cx.b.ret_void()
+    return fn
+
+
+# Products with fewer multiply-adds are one BLAS call on the calling thread. Measured on the
+# 2-core development machine (single-threaded OpenBLAS per chunk, medians): 128x784x512 1.9 ms
+# on one thread vs 3.4 ms split in two; 512x128x784 1.4 vs 2.1 ms; 1024^3 32.6 vs 29.8 ms. Only
+# products around 2**28 (~650^3) and up gain, hence the threshold. Part of the cache key.
+SPLIT_GEMM_MACS = 1 << 28
+
+
+def gemm_splittable(s: GemmStep) -> bool:
+    return s.batch == 1 and s.m >= 2 and s.k > 0 and s.n > 0 and s.m * s.n * s.k >= SPLIT_GEMM_MACS
+
+
+def _emit_gemm_chunk(cx, s: GemmStep, name):
+    """`void name(a, b, c, i64 start, i64 end, i1)`: rows [start, end) of C = op(A) @ op(B), one
+    single-threaded BLAS call. The program's threads run chunks of a large gemm side by side
+    (cpu/parallel), rather than OpenBLAS's spinning worker pool, which stalls on a busy machine."""
+    et = reg_type(s.dtype)
+    fn = ir.Function(cx.module, ir.FunctionType(void, [ptr, ptr, ptr, *parallel.SPLIT_ARGS]), name)
+    fn.linkage = "internal"
+    fn.attributes.add("noinline")
+    a, bm, c, start, end, _ = fn.args
+    b = ir.IRBuilder(fn.append_basic_block("entry"))
+    gemm = cx.declare(BLAS_SYMBOLS[s.dtype], void, [ptr] * 13, pure=False)
+    rows = b.sub(end, start)
+    work, done = fn.append_basic_block("work"), fn.append_basic_block("done")
+    b.cbranch(b.icmp_signed(">", rows, ir.Constant(i64, 0)), work, done)
+    b.position_at_end(done)
+    b.ret_void()
+    b.position_at_end(work)
+    vals = [
+        (i8, ir.Constant(i8, ord("T" if s.trans_b else "N"))),
+        (i8, ir.Constant(i8, ord("T" if s.trans_a else "N"))),
+        (i32, ir.Constant(i32, s.n)),
+        (i32, b.trunc(rows, i32)),
+        (i32, ir.Constant(i32, s.k)),
+        (et, ir.Constant(et, 1.0)),
+        (i32, ir.Constant(i32, max(1, s.k if s.trans_b else s.n))),
+        (i32, ir.Constant(i32, max(1, s.m if s.trans_a else s.k))),
+        (et, ir.Constant(et, 0.0)),
+        (i32, ir.Constant(i32, max(1, s.n))),
+    ]
+    cells = []
+    for t, v in vals:
+        cell = b.alloca(t)
+        b.store(v, cell)
+        cells.append(cell)
+    a_rows = b.gep(a, [b.mul(start, ir.Constant(i64, 1 if s.trans_a else s.k))], source_etype=et)
+    c_rows = b.gep(c, [b.mul(start, ir.Constant(i64, s.n))], source_etype=et)
+    ta, tb, m_, n_, k_, alpha, lda, ldb, beta, ldc = cells
+    b.call(gemm, [ta, tb, m_, n_, k_, alpha, bm, lda, a_rows, ldb, beta, c_rows, ldc])
+    b.ret_void()
     return fn
 
 
@@ -196,9 +285,14 @@ def _emit_gemm(cx, fn, s: GemmStep, ptr_of, slots):
             ],
         )
 
+    macs = s.m * s.n * s.k
     if s.batch == 1:
-        call(a_ptr, b_ptr, c)
+        parallel.emit_blas_threads(b, cx.module, macs, lambda: call(a_ptr, b_ptr, c))
         return
+    parallel.emit_blas_threads(b, cx.module, macs, lambda: _gemm_loop(b, fn, s, call, a_ptr, b_ptr, c, et))
+
+
+def _gemm_loop(b, fn, s, call, a_ptr, b_ptr, c, et):
     pre = b.block
     body, after = fn.append_basic_block("gemm_batch"), fn.append_basic_block("gemm_done")
     b.branch(body)
@@ -220,11 +314,25 @@ def _emit_gemm(cx, fn, s: GemmStep, ptr_of, slots):
 def build_module(program, entry_name: str) -> ir.Module:
     module = ir.Module(name=entry_name)
     cx = EmitContext(module)
-    kernel_fns = {
-        id(s): _emit_kernel(cx, program, s.kernel) for s in program.steps if isinstance(s, KernelStep)
-    }
+    kernel_fns, splits = {}, {}
+    for s in program.steps:
+        if isinstance(s, KernelStep):
+            extent = None
+            if parallel.work(s.kernel) >= parallel.MIN_SPLIT_WORK:
+                extent = parallel.split_plan(program, s.kernel)
+            kernel_fns[id(s)] = _emit_kernel(cx, program, s.kernel, split=extent is not None)
+            if extent is not None:
+                thunk = parallel.emit_thunk(module, kernel_fns[id(s)], len(s.kernel.params))
+                splits[id(s)] = (extent, thunk)
+
+    gemm_chunks = {}
+    for k, s in enumerate(program.steps):
+        if isinstance(s, GemmStep) and gemm_splittable(s):
+            chunk = _emit_gemm_chunk(cx, s, f"gemm{k}")
+            gemm_chunks[id(s)] = (chunk, parallel.emit_thunk(module, chunk, 3))
 
     fn = ir.Function(module, ENTRY_TYPE, entry_name)
+    fn.attributes.add("noinline")  # not copied again into `<entry>_direct`
     bufs_arg, ctx_arg, cb_arg = fn.args
     entry_block = fn.append_basic_block("entry")
     b = cx.b = ir.IRBuilder(entry_block)
@@ -249,13 +357,35 @@ def build_module(program, entry_name: str) -> ir.Module:
             base_ptrs[st.id] = p
         return base_ptrs[st.id]
 
-    def slots(t):
-        with b.goto_entry_block():
-            return b.alloca(t)
+    def slots(t, count=None):
+        with b.goto_block(entry_block):
+            if entry_block.is_terminated:
+                b.position_before(entry_block.terminator)
+            return b.alloca(t, size=None if count is None else ir.Constant(i64, count))
 
     for s in program.steps:
-        if isinstance(s, KernelStep):
+        if isinstance(s, KernelStep) and id(s) in splits:
+            extent, thunk = splits[id(s)]
+            args = [ptr_of(p) for p in s.kernel.params]
+            parallel.emit_parallel_call(
+                b,
+                fn,
+                slots,
+                kernel_fns[id(s)],
+                thunk,
+                args,
+                extent,
+                parallel.work(s.kernel),
+                parallel.chunk_align(s.kernel),
+            )
+        elif isinstance(s, KernelStep):
             b.call(kernel_fns[id(s)], [ptr_of(p) for p in s.kernel.params])
+        elif isinstance(s, GemmStep) and id(s) in gemm_chunks:
+            chunk, thunk = gemm_chunks[id(s)]
+            args = [ptr_of(s.a), ptr_of(s.b), ptr_of(s.c)]
+            # ~32 multiply-adds cost what one elementwise loop iteration does (the grain's unit)
+            work = (s.m * s.n * s.k) >> 5
+            parallel.emit_parallel_call(b, fn, slots, chunk, thunk, args, s.m, work)
         elif isinstance(s, GemmStep):
             _emit_gemm(cx, fn, s, ptr_of, slots)
         elif isinstance(s, InterpretStep):

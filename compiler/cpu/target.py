@@ -10,13 +10,12 @@ C library's math functions from the process, BLAS from the addresses registered 
 from __future__ import annotations
 
 import functools
-import os
 import threading
 
 import llvmlite
 import llvmlite.binding as llvm
 
-from . import blas
+from . import blas, parallel
 
 _lock = threading.RLock()  # llvmlite serialises compilation anyway; loading must not interleave
 
@@ -27,9 +26,11 @@ def _init():
     llvm.initialize_native_asmprinter()
     llvm.add_symbol("jaxlite_sgemm", blas.address("sgemm"))
     llvm.add_symbol("jaxlite_dgemm", blas.address("dgemm"))
-    threads = os.environ.get("JAXLITE_NUM_THREADS", "").strip()
-    if threads.isdigit() and int(threads) > 0:  # else BLAS follows its own variables
-        blas.set_num_threads(int(threads))
+    for name, address in parallel.symbols():
+        llvm.add_symbol(name, address)
+    # BLAS policy (see cpu/parallel): one thread, raised per call for large products only.
+    parallel.BLAS_SET_THREADS.value = blas.set_threads_address() or None
+    blas.set_num_threads(1)
     return True
 
 
@@ -77,6 +78,10 @@ def optimize(ir_text: str, speed_level=3):
         pto = llvm.create_pipeline_tuning_options(speed_level=speed_level)
         pto.loop_vectorization = True
         pto.slp_vectorization = True
+        # No unrolling: vectorised loops keep their width; unrolling their bodies and scalar
+        # tails cost ~30% of compile time (MLP train step: 0.57 -> 0.39 s) for no measured
+        # run-time gain on workloads 1-3.
+        pto.loop_unrolling = False
         pb = llvm.create_pass_builder(tm, pto)
         pb.getModulePassManager().run(mod, pb)
         return mod

@@ -81,7 +81,7 @@ def _lower_dot(eqn, out_eqns):
     out_aval = eqn.outvars[0].aval
     out_dtype = out_aval.dtype
     compute = dtypes.float32 if out_dtype == dtypes.float16 else out_dtype
-    if dtypes.is_complex(compute) or is_canonical_gemm(eqn):
+    if dtypes.is_complex(compute) or (is_canonical_gemm(eqn) and _prod([lhs.aval.shape[i] for i in lc]) != 1):
         return None
     ls, rs = lhs.aval.shape, rhs.aval.shape
     lfree = tuple(i for i in range(len(ls)) if i not in lc and i not in lb)
@@ -89,6 +89,19 @@ def _lower_dot(eqn, out_eqns):
     bshape = [ls[i] for i in lb]
     mshape, nshape, kshape = [ls[i] for i in lfree], [rs[i] for i in rfree], [ls[i] for i in lc]
     lhs, rhs = emit.convert(lhs, compute), emit.convert(rhs, compute)
+    if _prod(kshape) == 1 and not dtypes.is_complex(compute) and compute != dtypes.bool_:
+        # An outer product (nothing to sum; per-example gradients are full of them): a
+        # broadcast multiply, which fuses with its consumers (a transpose of the result is then
+        # free) instead of a gemm with k=1 per batch entry plus a relayout copy. Exact: each
+        # output is the one product, as BLAS computes it.
+        nb, nm, nn = len(bshape), len(mshape), len(nshape)
+        target = tuple(bshape + mshape + nshape)
+        lt = emit.reshape(emit.transpose(lhs, lb + lfree + lc), bshape + mshape)
+        rt = emit.reshape(emit.transpose(rhs, rb + rfree + rc), bshape + nshape)
+        lbig = emit(P.broadcast_in_dim_p, lt, shape=target, broadcast_dimensions=tuple(range(nb + nm)))
+        rdims = tuple(range(nb)) + tuple(range(nb + nm, nb + nm + nn))
+        rbig = emit(P.broadcast_in_dim_p, rt, shape=target, broadcast_dimensions=rdims)
+        return emit.convert(emit(P.mul_p, lbig, rbig), out_dtype)
     if compute in GEMM_DTYPES:
         identity = lambda perm: list(perm) == sorted(perm)  # noqa: E731
         lhs_t = not identity(lb + lfree + lc) and identity(lb + lc + lfree)

@@ -225,7 +225,9 @@ class _KernelBuilder:
                 combine = {P.add_p: P.or_p, P.mul_p: P.and_p, P.max_p: P.or_p, P.min_p: P.and_p}.get(
                     combine, combine
                 )
-            reassoc = dtypes.is_float(dtype) and combine in (P.add_p, P.mul_p)
+            # Sums may be reordered (partial accumulators: a rounding difference). Products are
+            # not: reordering one moves where it overflows, turning NumPy's 0 into 0 * inf = nan.
+            reassoc = dtypes.is_float(dtype) and combine is P.add_p
             self.flat.append((self.INNER, Update(out_buf, index, src, combine, reassoc)))
             return
         kind = ARG_REDUCE[eqn.prim]

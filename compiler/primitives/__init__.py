@@ -14,3 +14,5 @@ from .elementwise import *  # noqa: F401,F403
 from .elementwise import broadcast_shapes_scalar  # noqa: F401
 from .higher_order import *  # noqa: F401,F403
 from .structural import *  # noqa: F401,F403
+from .random import *  # noqa: F401,F403
+from .control import *  # noqa: F401,F403

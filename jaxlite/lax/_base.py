@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 
 from compiler import dtypes
-from compiler import primitives as P
 
 from .. import core
 from ..array import Array, wrap

@@ -13,6 +13,7 @@ import numpy as np
 from compiler import dtypes
 
 from .. import core, lax
+from ..custom_derivatives import custom_jvp
 from ..numpy import ufuncs as U
 from ..numpy._linalg_norm import where
 from ..numpy._util import promote_dtypes_inexact, to_array
@@ -83,18 +84,34 @@ def identity(x):
     return to_array(x)
 
 
+def _kink_free_jvp(fn, inside):
+    """fn with derivative `inside(x)` (0 or 1): JAX defines relu's derivative at its kinks as 0,
+    where max/min would split it evenly."""
+    f = custom_jvp(fn)
+
+    @f.defjvp
+    def _jvp(primals, tangents):
+        (x,), (t,) = primals, tangents
+        return f(x), where(inside(x), t, U.multiply(t, 0))
+
+    return f
+
+
+_relu = _kink_free_jvp(lambda x: U.maximum(x, 0), lambda x: U.greater(x, 0))
+_relu6 = _kink_free_jvp(lambda x: U.minimum(U.maximum(x, 0), 6.0),
+                        lambda x: U.logical_and(U.greater(x, 0), U.less(x, 6)))
+
+
 def relu(x):
-    """max(x, 0); integer inputs stay integer."""
+    """max(x, 0); integer inputs stay integer; the derivative at 0 is 0, as in JAX."""
     _check("relu", x)
-    # TODO(ad): JAX gives relu a custom_jvp so that the derivative at 0 is 0.
-    return U.maximum(x, 0)
+    return _relu(to_array(x))
 
 
 def relu6(x):
-    """min(max(x, 0), 6)."""
+    """min(max(x, 0), 6), with derivative 0 at both kinks."""
     _check("relu6", x)
-    # TODO(ad): JAX's custom_jvp makes the derivative 0 at both kinks.
-    return U.minimum(U.maximum(x, 0), 6.0)
+    return _relu6(to_array(x))
 
 
 def leaky_relu(x, negative_slope=1e-2):

@@ -20,8 +20,8 @@ for _name in _SUBMODULES:
     for _n in _mod.__all__:
         globals()[_n] = getattr(_mod, _n)
 
-from . import linalg  # noqa: E402,F401
 from ..array import Array as ndarray  # noqa: E402,F401
+from . import linalg  # noqa: E402,F401
 
 # dtypes and constants, as NumPy's (JAX exposes NumPy's scalar types under jnp too)
 bool_ = _np.bool_

@@ -11,6 +11,7 @@ import numpy as np
 
 from .. import core
 from ..array import Array
+from . import _eager
 from . import ufuncs as U
 
 _OPERAND_TYPES = (Array, core.Tracer, np.ndarray, np.generic, bool, int, float, complex)
@@ -91,6 +92,9 @@ def _astype(self, dtype, copy=False):
 
 
 def _getitem(self, idx):
+    fast = _eager.getitem(self, idx)
+    if fast is not None:
+        return fast
     from . import indexing
 
     return indexing.getitem(self, idx)

@@ -21,6 +21,7 @@ from compiler import dtypes
 from .. import core, lax
 from ..array import Array, wrap
 from ..core import Tracer
+from . import _eager
 from ._indexing_funcs import (
     argwhere,
     diag_indices,
@@ -417,6 +418,10 @@ def gather_entries(x, entries, mode, fill_value=None, indices_are_sorted=False,
 
 def getitem(x, idx, *, mode=None, fill_value=None, indices_are_sorted=False, unique_indices=False):
     """x[idx] with NumPy's indexing rules; out-of-bounds traced indices clamp (JAX)."""
+    if mode is None:
+        fast = _eager.getitem(x, idx)
+        if fast is not None:
+            return fast
     x = to_array(x)
     entries = parse_index(tuple(x.shape), idx)
     mode = _mode(mode, CLIP)

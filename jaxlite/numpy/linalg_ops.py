@@ -15,7 +15,7 @@ import numpy as np
 from compiler import dtypes
 
 from .. import lax
-from . import ufuncs
+from . import _eager, ufuncs
 from ._einsum import einsum, einsum_path
 from ._util import broadcast_shapes, canonicalize_axis, check_arraylike, promote_dtypes
 
@@ -73,6 +73,10 @@ def _dot(a, b, contract, batch=((), ()), precision=None, pet=None):
 def matmul(a, b, *, precision=None, preferred_element_type=None):
     """Matrix product with NumPy's rules: 1-d operands are promoted to matrices (and the added
     axis removed again); leading axes are batch axes that broadcast."""
+    if precision is None and preferred_element_type is None:
+        fast = _eager.matmul(a, b)
+        if fast is not None:
+            return fast
     check_arraylike("matmul", a, b)
     pet = _pet(preferred_element_type)
     a, b = promote_dtypes(a, b)

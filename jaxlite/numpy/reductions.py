@@ -20,6 +20,7 @@ from compiler import dtypes
 from .. import core, lax
 from ..array import Array
 from ..core import Tracer
+from . import _eager
 from ._util import (
     canonicalize_axes,
     canonicalize_axis,
@@ -179,6 +180,9 @@ def _sum_dtype(dt, promote_integers):
 def _sum_like(op):
     def f(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None,
           promote_integers=True):
+        fast = _eager.reduce(op, a, axis, dtype, keepdims, (out, initial, where))
+        if fast is not None:
+            return fast
         no_out(out, op)
         a = arraylike(op, a)
         dt = check_dtype_arg(dtype, op) or _sum_dtype(a.dtype, promote_integers)
@@ -195,6 +199,9 @@ prod = _sum_like("prod")
 
 def _extremum(op):
     def f(a, axis=None, out=None, keepdims=False, initial=None, where=None):
+        fast = _eager.reduce(op, a, axis, None, keepdims, (out, initial, where))
+        if fast is not None:
+            return fast
         no_out(out, op)
         a = arraylike(op, a)
         return reduction(op, op, a, axis, a.dtype, keepdims, initial, where)
@@ -230,6 +237,9 @@ def _count(shape, axes):
 
 def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
     """numpy.mean; ints and bool average in float32 (float64 for 64-bit ints), as JAX."""
+    fast = _eager.reduce("mean", a, axis, dtype, keepdims, (out, where))
+    if fast is not None:
+        return fast
     no_out(out, "mean")
     a = arraylike("mean", a)
     dt = check_dtype_arg(dtype, "mean") or inexact_dtype(a.dtype)

@@ -17,7 +17,7 @@ from compiler import dtypes
 from .. import core, lax
 from ..array import Array, wrap
 from ..core import Tracer
-from . import ufuncs
+from . import _eager, ufuncs
 from ._joining import (
     ShapeError,
     _arr,
@@ -90,6 +90,9 @@ def _resolve_shape(shape, old_shape, size, fname):
 
 def reshape(a, shape=None, order="C", *, newshape=None, copy=None):
     """a with a new shape (one axis may be -1); order 'F' reads and writes column-major."""
+    fast = _eager.reshape(a, shape, order)
+    if fast is not None:
+        return fast
     a = _arr("reshape", a, "a")
     if shape is None:
         if newshape is None:
@@ -350,6 +353,9 @@ def where(condition, x=None, y=None, /, *, size=None, fill_value=None):
     if x is None or y is None:
         raise TypeError("jaxlite.numpy.where: pass both x and y, or neither (the one-argument "
                         "form is jnp.nonzero)")
+    fast = _eager.where(condition, x, y)
+    if fast is not None:
+        return fast
     check_arraylike("where", condition, x, y)
     x, y = promote_dtypes(x, y)
     return _select(_as_bool(condition), x, y)

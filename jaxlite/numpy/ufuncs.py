@@ -18,8 +18,12 @@ from .. import core, lax
 from ..array import Array, wrap
 from ..core import eval_trace, trace_ctx
 from ._util import (
-    broadcast_args, check_arraylike, promote_dtypes, promote_dtypes_inexact,
-    promote_dtypes_numeric, to_array,
+    broadcast_args,
+    check_arraylike,
+    promote_dtypes,
+    promote_dtypes_inexact,
+    promote_dtypes_numeric,
+    to_array,
 )
 
 __all__ = [
@@ -478,12 +482,16 @@ def isnan(x, /):
 
 def isposinf(x, /):
     x = to_array(x)
-    return lax.eq(x, lax.full((), np.inf, x.dtype)) if dtypes.is_float(x.dtype) else lax.full(x.shape, False, dtypes.bool_)
+    if not dtypes.is_float(x.dtype):
+        return lax.full(x.shape, False, dtypes.bool_)
+    return lax.eq(x, lax.full((), np.inf, x.dtype))
 
 
 def isneginf(x, /):
     x = to_array(x)
-    return lax.eq(x, lax.full((), -np.inf, x.dtype)) if dtypes.is_float(x.dtype) else lax.full(x.shape, False, dtypes.bool_)
+    if not dtypes.is_float(x.dtype):
+        return lax.full(x.shape, False, dtypes.bool_)
+    return lax.eq(x, lax.full((), -np.inf, x.dtype))
 
 
 def signbit(x, /):

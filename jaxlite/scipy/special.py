@@ -151,7 +151,8 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, where=Non
     is_complex = dtypes.is_complex(a.dtype)
     amax = masked_max(lax.real(a) if is_complex else a, axes, where)
     # An infinite max (all -inf, or some +inf) would give inf - inf: shift by 0 instead.
-    amax = _where(lax.is_finite(amax), amax, _c(0, amax))  # TODO(ad): stop_gradient on the max
+    # The shift cancels exactly, so it carries no derivative (and none through the max's ties).
+    amax = lax.stop_gradient(_where(lax.is_finite(amax), amax, _c(0, amax)))
     exp_a = lax.exp(U.subtract(a, lax.convert_element_type(keep_dims(amax, axes), a.dtype)))
     if b is not None:
         exp_a = lax.mul(exp_a, b)
@@ -193,7 +194,7 @@ def _softmax_parts(x, axis, where, fullname):
     if where is not None:
         where = _mask_like(fullname, x, where)
     axes = reduce_axes(x, axis, fullname)
-    x_max = keep_dims(masked_max(x, axes, where), axes)  # TODO(ad): stop_gradient on the max
+    x_max = lax.stop_gradient(keep_dims(masked_max(x, axes, where), axes))  # cancels exactly
     x_safe = x if where is None else _where(where, x, _c(-np.inf, x))
     return axes, U.subtract(x_safe, x_max), where
 

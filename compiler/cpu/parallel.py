@@ -1,0 +1,331 @@
+"""Splitting large loop kernels across the cores, inside the generated code.
+
+A kernel whose outermost loop (var 0) has independent iterations is compiled as
+`k(bufs..., i64 start, i64 end, i1 with_init)`: `with_init` runs its reduction-identity init
+loops, [start, end) bounds the outer loop. The entry point reads two process globals at every
+call (so changing them needs no recompilation and does not change the cache key):
+
+    jaxlite_num_threads     int32  threads a kernel may use (set_num_threads, default below)
+    jaxlite_parallel_grain  int64  minimum loop-body iterations per thread (default 2**18)
+
+and runs T = min(threads, work // grain, outer extent, MAX_THREADS) chunks: T == 1 is a plain
+call; otherwise the init loops run once, T - 1 chunks go to threads made with pthread_create
+(each runs `thunk(block)` on a block of pointers and bounds), the calling thread runs the first
+chunk, then joins. A thread that cannot be created has its chunk run inline. Creating a thread
+costs ~20-50 us, so the grain keeps kernels under ~0.1 ms on one thread. No Python is involved:
+the ctypes call that runs the program has released the GIL.
+
+Iterations are independent when every access to a buffer the kernel writes has the same
+outer-loop coefficient c0 > 0 and constant, non-negative inner coefficients, and an inner span
+(sum of coef * (extent - 1)) below c0: different outer iterations touch disjoint elements. Full
+reductions (c0 == 0) stay on one thread. The rounding of parallel elementwise and row-wise
+kernels is identical to the serial one (each element is computed by the same code path; see
+`chunk_align`).
+
+Default thread count: JAXLITE_NUM_THREADS, else OMP_NUM_THREADS, else the CPUs this process may
+run on.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+
+from llvmlite import ir
+
+from ..passes.kernels import ArgUpdate, Let, Loop, Store, Update
+from .types import i1, i32, i64, ptr
+
+MAX_THREADS = 64
+DEFAULT_GRAIN = 1 << 18
+# Kernels with fewer loop-body iterations are compiled serial only (no split variant, no
+# dispatch code): they could never reach two default grains, and this keeps small programs'
+# code, compile time and rounding exactly as in the serial compiler.
+MIN_SPLIT_WORK = 1 << 14
+
+
+def _default_threads():
+    for var in ("JAXLITE_NUM_THREADS", "OMP_NUM_THREADS"):
+        v = os.environ.get(var, "").strip().split(",")[0]
+        if v.isdigit() and int(v) > 0:
+            return int(v)
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+NUM_THREADS = ctypes.c_int32(_default_threads())
+GRAIN = ctypes.c_int64(DEFAULT_GRAIN)
+
+# BLAS threading policy. OpenBLAS's worker threads spin-wait; on a loaded or shared machine a
+# 2-thread sgemm of MLP size (128x784x512) was measured at 55 ms against 1.2 ms on one thread.
+# So BLAS runs on ONE thread by default, and a gemm of at least BLAS_PARALLEL_MACS multiply-adds
+# (m*n*k; default 2**27, about a 512^3 product, ~5 ms on one core) raises it to the jaxlite
+# thread count for that call only, then back to one. JAXLITE_BLAS_PARALLEL_MACS overrides the
+# threshold (0: never). The switch is process-wide in OpenBLAS, so a concurrent small gemm may
+# briefly run threaded: a performance effect, never a correctness one.
+BLAS_PARALLEL_MACS = ctypes.c_int64(
+    int(os.environ["JAXLITE_BLAS_PARALLEL_MACS"])
+    if os.environ.get("JAXLITE_BLAS_PARALLEL_MACS", "").strip().isdigit()
+    else 1 << 27
+)
+BLAS_SET_THREADS = ctypes.c_void_p(0)  # openblas_set_num_threads, when the library has one
+
+
+def set_blas_parallel_macs(n: int):
+    BLAS_PARALLEL_MACS.value = max(0, int(n))
+
+
+def set_num_threads(n: int):
+    if int(n) < 1:
+        raise ValueError(f"set_num_threads: the thread count must be >= 1, got {n}")
+    NUM_THREADS.value = min(int(n), MAX_THREADS)
+
+
+def num_threads() -> int:
+    return NUM_THREADS.value
+
+
+def set_grain(n: int):
+    """Minimum loop-body iterations per thread (1 makes every splittable kernel parallel)."""
+    GRAIN.value = max(1, int(n))
+
+
+def symbols():
+    """(name, address) pairs the loaded object code needs."""
+    libc = ctypes.CDLL(None)
+    return [
+        ("jaxlite_num_threads", ctypes.addressof(NUM_THREADS)),
+        ("jaxlite_parallel_grain", ctypes.addressof(GRAIN)),
+        ("jaxlite_blas_parallel_macs", ctypes.addressof(BLAS_PARALLEL_MACS)),
+        ("jaxlite_blas_set_threads", ctypes.addressof(BLAS_SET_THREADS)),
+        ("jaxlite_pthread_create", ctypes.cast(libc.pthread_create, ctypes.c_void_p).value),
+        ("jaxlite_pthread_join", ctypes.cast(libc.pthread_join, ctypes.c_void_p).value),
+    ]
+
+
+# ---- Analysis ---------------------------------------------------------------------------------
+
+
+def split_plan(program, kernel):
+    """The outer extent E when the kernel's outer loop may be split, else None."""
+    body = kernel.body
+    if not body or not isinstance(body[-1], Loop) or body[-1].var != 0 or body[-1].extent < 2:
+        return None
+    main = body[-1]
+    extents, accesses = {}, []
+
+    def walk(stmts):
+        for s in stmts:
+            if isinstance(s, Loop):
+                extents[s.var] = s.extent
+                walk(s.body)
+            elif isinstance(s, (Store, Update)):
+                accesses.append((s.buf, s.index))
+            elif isinstance(s, ArgUpdate):
+                accesses.extend([(s.val_buf, s.index), (s.idx_buf, s.index)])
+            elif isinstance(s, Let) and s.op == "load":
+                accesses.append((s.params["buf"], s.params["index"]))
+
+    walk([main])
+    written = {program.storage(b) for b, _ in accesses if b in _written(main)}
+    written |= {program.storage(b) for b in kernel.stores}
+    pattern = {}
+    for buf, index in accesses:
+        st = program.storage(buf)
+        if st not in written:
+            continue
+        c0 = index.coef(0)
+        span = 0
+        for v, c in index.terms:
+            if v == 0:
+                continue
+            if c < 0 or v not in extents:
+                return None
+            span += c * (extents[v] - 1)
+        if c0 <= 0 or span >= c0:
+            return None
+        if pattern.setdefault(st, (c0, index.const)) != (c0, index.const):
+            return None
+    return main.extent
+
+
+def _written(main):
+    out = set()
+
+    def walk(stmts):
+        for s in stmts:
+            if isinstance(s, Loop):
+                walk(s.body)
+            elif isinstance(s, (Store, Update)):
+                out.add(s.buf)
+            elif isinstance(s, ArgUpdate):
+                out.update((s.val_buf, s.idx_buf))
+
+    walk([main])
+    return out
+
+
+def chunk_align(kernel) -> int:
+    """When the split loop is the innermost one, LLVM vectorises it with a scalar tail, and a
+    transcendental function's vector and scalar versions may round differently (within their
+    documented ulp bounds). Chunks that start on multiples of 64 elements keep every element on
+    the same path as in the serial run, so results do not depend on the thread count."""
+    return 1 if any(isinstance(s, Loop) for s in kernel.body[-1].body) else 64
+
+
+def work(kernel) -> int:
+    n = 1
+    for d in kernel.domain:
+        n *= d
+    return n
+
+
+# ---- Code generation --------------------------------------------------------------------------
+
+SPLIT_ARGS = [i64, i64, i1]  # start, end, with_init
+
+
+def _global(module, name, t):
+    g = module.globals.get(name)
+    if g is None:
+        g = ir.GlobalVariable(module, t, name)
+    return g
+
+
+def emit_blas_threads(b, module, macs, gemm_calls):
+    """Around `gemm_calls()` (which emits the gemm calls): threaded BLAS when the product is
+    at least the runtime threshold and more than one thread is allowed."""
+    fp = b.load(_global(module, "jaxlite_blas_set_threads", i64), typ=i64)
+    nt = b.load(_global(module, "jaxlite_num_threads", i32), typ=i32)
+    limit = b.load(_global(module, "jaxlite_blas_parallel_macs", i64), typ=i64)
+    big = b.and_(
+        b.and_(
+            b.icmp_signed(">", limit, ir.Constant(i64, 0)), b.icmp_signed("<=", limit, ir.Constant(i64, macs))
+        ),
+        b.and_(b.icmp_signed(">", nt, ir.Constant(i32, 1)), b.icmp_signed("!=", fp, ir.Constant(i64, 0))),
+    )
+    set_threads = b.inttoptr(fp, ptr)
+    ftype = ir.FunctionType(ir.VoidType(), [i32])
+
+    def call_set(n):
+        with b.if_then(big):
+            b.call(_Callee(set_threads, ftype), [n])
+
+    call_set(nt)
+    gemm_calls()
+    call_set(ir.Constant(i32, 1))
+
+
+class _Callee:
+    """llvmlite calls through a pointer when given a value with a function type."""
+
+    def __init__(self, value, ftype):
+        self.value, self.function_type, self.type = value, ftype, ptr
+
+    def get_reference(self):
+        return self.value.get_reference()
+
+
+def emit_thunk(module, kernel_fn, n_params):
+    """`ptr <kernel>_thunk(ptr block)`: block = n_params pointers, then start and end (i64)."""
+    fn = ir.Function(module, ir.FunctionType(ptr, [ptr]), kernel_fn.name + "_thunk")
+    fn.linkage = "internal"
+    b = ir.IRBuilder(fn.append_basic_block("entry"))
+    (block,) = fn.args
+    slot = lambda k: b.gep(block, [ir.Constant(i64, k)], source_etype=i64)  # noqa: E731
+    params = [b.load(slot(k), typ=ptr) for k in range(n_params)]
+    start = b.load(slot(n_params), typ=i64)
+    end = b.load(slot(n_params + 1), typ=i64)
+    b.call(kernel_fn, [*params, start, end, ir.Constant(i1, 0)])
+    b.ret(ir.Constant(ptr, None))
+    return fn
+
+
+def emit_parallel_call(b, fn, entry_alloca, kernel_fn, thunk, args, extent, work_items, align=1):
+    """In the entry function at builder `b`: run kernel_fn over [0, extent) on T threads.
+    Chunk bounds are rounded up to multiples of `align` (see `chunk_align`)."""
+    module = fn.module
+    n = len(args)
+    create = module.globals.get("jaxlite_pthread_create") or ir.Function(
+        module, ir.FunctionType(i32, [ptr, ptr, ptr, ptr]), "jaxlite_pthread_create"
+    )
+    join = module.globals.get("jaxlite_pthread_join") or ir.Function(
+        module, ir.FunctionType(i32, [i64, ptr]), "jaxlite_pthread_join"
+    )
+    nt = b.sext(b.load(_global(module, "jaxlite_num_threads", i32), typ=i32), i64)
+    grain = b.load(_global(module, "jaxlite_parallel_grain", i64), typ=i64)
+    grain = b.select(b.icmp_signed("<", grain, ir.Constant(i64, 1)), ir.Constant(i64, 1), grain)
+    t = b.sdiv(ir.Constant(i64, work_items), grain)
+    for cap in (nt, ir.Constant(i64, min(extent, MAX_THREADS))):
+        t = b.select(b.icmp_signed("<", cap, t), cap, t)
+    one_c, zero, false, true = (
+        ir.Constant(i64, 1),
+        ir.Constant(i64, 0),
+        ir.Constant(i1, 0),
+        ir.Constant(i1, 1),
+    )
+    serial, par, done = (fn.append_basic_block(x) for x in ("serial", "parallel", "par_done"))
+    b.cbranch(b.icmp_signed("<=", t, one_c), serial, par)
+
+    b.position_at_end(serial)
+    b.call(kernel_fn, [*args, zero, ir.Constant(i64, extent), true])
+    b.branch(done)
+
+    b.position_at_end(par)
+    blocks = entry_alloca(i64, MAX_THREADS * (n + 2))
+    tids = entry_alloca(i64, MAX_THREADS)
+    rcs = entry_alloca(i32, MAX_THREADS)
+    b.call(kernel_fn, [*args, zero, zero, true])  # the init loops, once
+    ext = ir.Constant(i64, extent)
+
+    def bound(k):
+        q = b.sdiv(b.mul(k, ext), t)
+        if align > 1:
+            q = b.mul(
+                b.sdiv(b.add(q, ir.Constant(i64, align - 1)), ir.Constant(i64, align)),
+                ir.Constant(i64, align),
+            )
+            q = b.select(b.icmp_signed("<", ext, q), ext, q)
+        return q
+
+    def counted(name, body):  # for k in 1..t-1: body(k)
+        pre = b.block
+        loop, after = fn.append_basic_block(name), fn.append_basic_block(name + "_end")
+        b.branch(loop)
+        b.position_at_end(loop)
+        k = b.phi(i64)
+        k.add_incoming(one_c, pre)
+        body(k)
+        nxt = b.add(k, one_c)
+        k.add_incoming(nxt, b.block)
+        b.cbranch(b.icmp_signed("<", nxt, t), loop, after)
+        b.position_at_end(after)
+
+    def spawn(k):
+        blk = b.gep(blocks, [b.mul(k, ir.Constant(i64, n + 2))], source_etype=i64)
+        for j, a in enumerate(args):
+            b.store(b.ptrtoint(a, i64), b.gep(blk, [ir.Constant(i64, j)], source_etype=i64))
+        b.store(bound(k), b.gep(blk, [ir.Constant(i64, n)], source_etype=i64))
+        b.store(bound(b.add(k, one_c)), b.gep(blk, [ir.Constant(i64, n + 1)], source_etype=i64))
+        rc = b.call(create, [b.gep(tids, [k], source_etype=i64), ir.Constant(ptr, None), thunk, blk])
+        b.store(rc, b.gep(rcs, [k], source_etype=i32))
+
+    def finish(k):
+        rc = b.load(b.gep(rcs, [k], source_etype=i32), typ=i32)
+        ok, inline, cont = (fn.append_basic_block(x) for x in ("joined", "inline", "next"))
+        b.cbranch(b.icmp_signed("==", rc, ir.Constant(i32, 0)), ok, inline)
+        b.position_at_end(ok)
+        b.call(join, [b.load(b.gep(tids, [k], source_etype=i64), typ=i64), ir.Constant(ptr, None)])
+        b.branch(cont)
+        b.position_at_end(inline)  # no thread: run that chunk here
+        b.call(kernel_fn, [*args, bound(k), bound(b.add(k, one_c)), false])
+        b.branch(cont)
+        b.position_at_end(cont)
+
+    counted("spawn", spawn)
+    b.call(kernel_fn, [*args, zero, bound(one_c), false])
+    counted("join", finish)
+    b.branch(done)
+    b.position_at_end(done)

@@ -1,0 +1,74 @@
+"""The table of jaxlite.random cases compared with JAX: (expression, exact?).
+
+Each expression is evaluated with `R` bound to the random module, `jnp` to its numpy, `k` to
+`R.PRNGKey(seed)` and `dt` to the float dtype of the run. `exact` cases must match JAX bit for
+bit; the others go through log/log1p/erf_inv, whose XLA implementations differ from NumPy's in
+the last bits, and are compared to a few ulp. tests/_gen_random_fixtures.py writes JAX's values.
+"""
+
+SEEDS = (0, 42, 2**31 - 3)
+
+CASES = [
+    ("R.split(k)", True),
+    ("R.split(k, 3)", True),
+    ("R.split(k, (2, 3))", True),
+    ("R.fold_in(k, 7)", True),
+    ("R.fold_in(k, 2**31 + 5)", True),
+    ("R.fold_in(R.split(k)[1], 123456)", True),
+    ("R.bits(k, (5,), jnp.uint32)", True),
+    ("R.bits(k, (7,), jnp.uint8)", True),
+    ("R.bits(k, (3, 2), jnp.uint16)", True),
+    ("R.bits(k)", True),
+    ("R.uniform(k, (4, 3), dt)", True),
+    ("R.uniform(k, (), dt)", True),
+    ("R.uniform(k, (5,), dt, -2.0, 3.5)", True),
+    ("R.uniform(k, (2, 3), dt, jnp.array([0.0, 1.0, 2.0], dt), 10.0)", True),
+    ("R.bernoulli(k, 0.3, (10,))", True),
+    ("R.bernoulli(k, jnp.array([0.1, 0.5, 0.9], dt))", True),
+    ("R.randint(k, (10,), 0, 10)", True),
+    ("R.randint(k, (4, 2), -100, 37)", True),
+    ("R.randint(k, (6,), 0, 256, jnp.uint8)", True),
+    ("R.randint(k, (6,), -5, 5, jnp.int16)", True),
+    ("R.randint(k, (3,), jnp.array([0, 10, 20]), jnp.array([5, 100, 21]))", True),
+    ("R.permutation(k, 10)", True),
+    ("R.permutation(k, jnp.arange(12).reshape(4, 3), axis=1)", True),
+    ("R.permutation(k, jnp.arange(12).reshape(3, 4), axis=1, independent=True)", True),
+    ("R.choice(k, 10, (4,))", True),
+    ("R.choice(k, jnp.arange(20) * 2, (5,), replace=False)", True),
+    ("R.choice(k, 5, (6,), p=jnp.array([0.1, 0.2, 0.3, 0.2, 0.2], dt))", True),
+    ("R.choice(k, 5, (3,), replace=False, p=jnp.array([0.1, 0.2, 0.3, 0.2, 0.2], dt))", True),
+    ("R.categorical(k, jnp.array([[0.1, 2.0, -1.0, 0.5], [1.0, 1.0, 1.0, 1.0]], dt))", True),
+    ("R.categorical(k, jnp.array([0.1, 2.0, -1.0, 0.5], dt), shape=(3, 5))", True),
+    ("R.categorical(k, jnp.array([[0.1, 2.0], [-1.0, 0.5], [0.0, 0.3]], dt), axis=0)", True),
+    ("R.categorical(k, jnp.array([0.1, 2.0, -1.0, 0.5, 0.2], dt), shape=(3,), replace=False)",
+     True),
+    ("R.poisson(k, 3.0, (10,))", True),
+    ("R.poisson(k, jnp.array([0.5, 2.0, 5.0, 9.0]), (4,))", True),
+    ("R.normal(k, (16,), dt)", False),
+    ("R.truncated_normal(k, -1.5, 2.0, (6,), dt)", False),
+    ("R.exponential(k, (16,), dt)", False),
+    ("R.laplace(k, (16,), dt)", False),
+    ("R.logistic(k, (16,), dt)", False),
+    ("R.gumbel(k, (16,), dt)", False),
+    ("R.gumbel(k, (8,), dt, mode='high')", False),
+    ("R.multivariate_normal(k, jnp.array([1.0, -1.0], dt), "
+     "jnp.array([[2.0, 0.5], [0.5, 1.0]], dt), (3,), dt)", False),
+    ("R.gamma(k, jnp.array([0.5, 1.0, 2.5, 7.0], dt), dtype=dt)", False),
+    ("R.gamma(k, 3.0, (5,), dt)", False),
+    ("R.loggamma(k, jnp.array([0.5, 3.0], dt), dtype=dt)", False),
+    ("R.beta(k, 2.0, 3.0, (5,), dt)", False),
+    ("R.dirichlet(k, jnp.array([1.0, 2.0, 0.5], dt), (2,), dt)", False),
+]
+
+# JAX's original (non-partitionable) counter layout: the cases whose bits depend on it
+ORIGINAL_LAYOUT_CASES = [
+    "R.split(k, 3)",
+    "R.split(k, (2, 3))",
+    "R.fold_in(k, 7)",
+    "R.bits(k, (5,), jnp.uint32)",
+    "R.bits(k, (7,), jnp.uint8)",
+    "R.bits(k, (3, 2), jnp.uint16)",
+    "R.uniform(k, (3, 3), dt)",
+    "R.randint(k, (7,), -100, 37)",
+    "R.permutation(k, 10)",
+]
