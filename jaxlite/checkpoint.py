@@ -119,6 +119,15 @@ def _jvp_recompute(jaxpr, xs, tangents, saved):
         if all(type(t) is ad.Zero for t in ts):
             outs = None if was_saved else bind(eqn.prim, *ps, **eqn.params)
             touts = [ad.Zero(ad.tangent_aval(v.aval)) for v in eqn.outvars]
+        elif eqn.prim in ad.linearize_rules:
+            # Loops and calls (scan, remat, ...): split their primal recomputation from the
+            # linear part, as reverse mode needs; a jvp rule would carry both in one loop.
+            def call(*p, eqn=eqn):
+                out = bind(eqn.prim, *p, **eqn.params)
+                return (out if eqn.prim.multiple_results else [out]), []
+            outs, lin, _ = ad.linearize_flat(call, list(ps))
+            touts = lin.apply(list(ts))
+            outs = outs if eqn.prim.multiple_results else outs[0]
         else:
             outs, touts = ad.jvp_rule(eqn.prim)(list(ps), list(ts), **eqn.params)
             touts = touts if eqn.prim.multiple_results else [touts]

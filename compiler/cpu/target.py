@@ -45,7 +45,11 @@ def host():
 def target_machine():
     cpu, features = host()
     target = llvm.Target.from_triple(llvm.get_process_triple())
-    return target.create_target_machine(cpu=cpu, features=features, opt=3, reloc="pic", codemodel="default")
+    # Large code model, static relocations: every address is a 64-bit absolute. MCJIT places the
+    # sections of each loaded object wherever mmap puts them; after many loads (and large pool
+    # mmaps) text and constants can end up more than 2 GiB apart, and the small model's 32-bit
+    # PC-relative relocations then abort inside finalize_object (seen in the full test run).
+    return target.create_target_machine(cpu=cpu, features=features, opt=3, reloc="static", codemodel="large")
 
 
 def fingerprint() -> str:

@@ -1,0 +1,1 @@
+"""jaxlite.example_libraries: the small reference libraries JAX ships (optimizers, stax)."""
