@@ -21,6 +21,42 @@ from .core import bind, get_aval, set_current_trace
 from .partial_eval import hoist_consts, trace_to_jaxpr
 
 
+def linearized_body(body: ClosedJaxpr, nonzero, box):
+    """A function of the body's primal inputs returning its outputs followed by the residuals
+    of its linearization in the inputs marked `nonzero`; the LinearFunction lands in box["lin"]
+    (read it after staging the function)."""
+
+    def primal_body(*xs):
+        fixed = list(xs)
+
+        def run(*lin_args):  # only the inputs with a tangent are linearized
+            it = iter(lin_args)
+            args = [next(it) if nz else x for x, nz in zip(fixed, nonzero, strict=True)]
+            return ad.eval_jaxpr(body.jaxpr, body.consts, *args), []
+
+        outs, lin, _ = ad.linearize_flat(run, [x for x, nz in zip(fixed, nonzero, strict=True) if nz])
+        box["lin"] = lin
+        return outs + lin.residuals
+
+    return primal_body
+
+
+def transposed_body(body: ClosedJaxpr, args, linear, cts, ct_mask):
+    """The transpose of a linear body as a function of (non-linear args, non-zero cts) that
+    returns the instantiated cotangents of the linear args: what a transpose rule stages."""
+    n_res = sum(1 for lin in linear if not lin)
+
+    def transposed(*vals):
+        it = iter(vals[:n_res])
+        args_in = [a if lin else next(it) for a, lin in zip(args, linear, strict=True)]
+        it = iter(vals[n_res:])
+        cts_in = [next(it) if m else ct for ct, m in zip(cts, ct_mask, strict=True)]
+        cts_out = ad.backward_pass(body.jaxpr, body.consts, args_in, cts_in)
+        return [ad.instantiate(ct) for ct, lin in zip(cts_out, linear, strict=True) if lin]
+
+    return transposed
+
+
 def _with_body(params, body_param, jaxpr):
     return {**params, body_param: ClosedJaxpr(jaxpr, [])}
 
@@ -30,19 +66,7 @@ def call_linearize_rule(prim, body_param):
         body = params[body_param]
         nonzero = [type(t) is not ad.Zero for t in tangents]
         box = {}
-
-        def primal_body(*xs):
-            fixed = list(xs)
-
-            def run(*lin_args):  # only the inputs with a tangent are linearized
-                it = iter(lin_args)
-                args = [next(it) if nz else x for x, nz in zip(fixed, nonzero, strict=True)]
-                return ad.eval_jaxpr(body.jaxpr, body.consts, *args), []
-
-            outs, lin, _ = ad.linearize_flat(run, [x for x, nz in zip(fixed, nonzero, strict=True) if nz])
-            box["lin"] = lin
-            return outs + lin.residuals
-
+        primal_body = linearized_body(body, nonzero, box)
         name = str(params.get("name", prim.name))
         pj, pconsts = hoist_consts(trace_to_jaxpr(primal_body, [get_aval(p) for p in primals], name))
         lin = box["lin"]
@@ -85,16 +109,8 @@ def call_transpose_rule(prim, body_param):
         res = [a for a, lin in zip(args, linear, strict=True) if not lin]
         ct_mask = [type(ct) is not ad.Zero for ct in cts]
         nz_cts = [ct for ct in cts if type(ct) is not ad.Zero]
-        n_res = len(res)
 
-        def transposed(*vals):
-            it = iter(vals[:n_res])
-            args_in = [a if lin else next(it) for a, lin in zip(args, linear, strict=True)]
-            it = iter(vals[n_res:])
-            cts_in = [next(it) if m else ct for ct, m in zip(cts, ct_mask, strict=True)]
-            cts_out = ad.backward_pass(body.jaxpr, body.consts, args_in, cts_in)
-            return [ad.instantiate(ct) for ct, lin in zip(cts_out, linear, strict=True) if lin]
-
+        transposed = transposed_body(body, args, linear, cts, ct_mask)
         avals = [get_aval(v) for v in res + nz_cts]
         tj, consts = hoist_consts(trace_to_jaxpr(transposed, avals, f"{prim.name}_transpose"))
         tj, _ = ad.dce_jaxpr(tj)

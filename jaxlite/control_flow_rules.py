@@ -20,6 +20,7 @@ from compiler import primitives as P
 from compiler.ir import ClosedJaxpr, Jaxpr, Var
 
 from . import ad
+from .ad_calls import transposed_body
 from .batching import batch_jaxpr, batch_rules, bdim_to, moveaxis
 from .core import bind, get_aval, set_current_trace
 from .partial_eval import hoist_consts, trace_to_jaxpr
@@ -132,20 +133,10 @@ def cond_transpose(cts, index, *ops, branches):
     res = [x for x, lin in zip(ops, linear, strict=True) if not lin]
     mask = _nonzero(cts)
     nz_cts = [ct for ct in cts if type(ct) is not ad.Zero]
-    n_res = len(res)
-
-    def transposed(br):
-        def fun(*vals):
-            it = iter(vals[:n_res])
-            args_in = [x if lin else next(it) for x, lin in zip(ops, linear, strict=True)]
-            it = iter(vals[n_res:])
-            cts_in = [next(it) if m else ct for ct, m in zip(cts, mask, strict=True)]
-            cts_out = ad.backward_pass(br.jaxpr, br.consts, args_in, cts_in)
-            return [ad.instantiate(ct) for ct, lin in zip(cts_out, linear, strict=True) if lin]
-        return fun
 
     avals = [get_aval(v) for v in res + nz_cts]
-    traced = [_stage(transposed(br), avals, "cond_transpose") for br in branches]
+    traced = [_stage(transposed_body(br, ops, linear, cts, mask), avals, "cond_transpose")
+              for br in branches]
     new_branches, consts = _merge_consts(traced)
     outs = iter(bind(P.cond_p, index, *consts, *res, *nz_cts, branches=new_branches))
     return [None] + [next(outs) if lin else None for lin in linear]

@@ -7,6 +7,7 @@ from compiler import primitives as P
 from compiler.ir import ClosedJaxpr, Jaxpr, Var
 
 from . import ad
+from .ad_calls import linearized_body
 from .batching import batch_jaxpr, batch_rules, bdim_to, moveaxis
 from .control_flow_rules import _carry_fixpoint, _inexact, _nonzero, _permute, _stage, jvp_jaxpr
 from .core import bind, get_aval, set_current_trace
@@ -66,18 +67,7 @@ def scan_linearize(trace, primals, tangents, *, jaxpr, num_consts, num_carry, le
     nz = c_nz + carry_nz + x_nz
     n_ys = len(jaxpr.out_avals) - num_carry
     box = {}
-
-    def primal_body(*args):
-        fixed = list(args)
-
-        def run(*lin_args):
-            it = iter(lin_args)
-            full = [next(it) if b else x for x, b in zip(fixed, nz, strict=True)]
-            return ad.eval_jaxpr(jaxpr.jaxpr, jaxpr.consts, *full), []
-
-        outs, lin, _ = ad.linearize_flat(run, [x for x, b in zip(fixed, nz, strict=True) if b])
-        box["lin"] = lin
-        return outs + lin.residuals
+    primal_body = linearized_body(jaxpr, nz, box)
 
     consts, init, xs = _split(primals, num_consts, num_carry)
     pj, pconsts = hoist_consts(trace_to_jaxpr(primal_body, jaxpr.in_avals, "scan_primal"))
