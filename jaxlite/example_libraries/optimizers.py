@@ -121,6 +121,16 @@ def optimizer(opt_maker):
 
 # ---- optimizers (each written for a single array) ---------------------------------------------
 
+def _params_of(state):
+    """get_params of the optimizers whose state is (params, *moments)."""
+    return state[0]
+
+
+def _with_two_moments(x0):
+    """init of the optimizers that keep two moment estimates, both starting at zero."""
+    return x0, jnp.zeros_like(x0), jnp.zeros_like(x0)
+
+
 @optimizer
 def sgd(step_size):
     """Stochastic gradient descent: x <- x - step_size(i) * g."""
@@ -151,10 +161,7 @@ def momentum(step_size: Schedule, mass: float):
         velocity = mass * velocity + g
         return x - step_size(i) * velocity, velocity
 
-    def get_params(state):
-        return state[0]
-
-    return init, update, get_params
+    return init, update, _params_of
 
 
 @optimizer
@@ -170,19 +177,13 @@ def nesterov(step_size: Schedule, mass: float):
         velocity = mass * velocity + g
         return x - step_size(i) * (mass * velocity + g), velocity
 
-    def get_params(state):
-        return state[0]
-
-    return init, update, get_params
+    return init, update, _params_of
 
 
 @optimizer
 def adagrad(step_size, momentum=0.9):
     """Adagrad with momentum on the normalised gradient (Duchi et al. 2011)."""
     step_size = make_schedule(step_size)
-
-    def init(x0):
-        return x0, jnp.zeros_like(x0), jnp.zeros_like(x0)
 
     def update(i, g, state):
         x, g_sq, m = state
@@ -192,10 +193,7 @@ def adagrad(step_size, momentum=0.9):
         m = (1.0 - momentum) * (g * g_sq_inv_sqrt) + momentum * m
         return x - step_size(i) * m, g_sq, m
 
-    def get_params(state):
-        return state[0]
-
-    return init, update, get_params
+    return _with_two_moments, update, _params_of
 
 
 @optimizer
@@ -211,10 +209,7 @@ def rmsprop(step_size, gamma=0.9, eps=1e-8):
         avg_sq_grad = avg_sq_grad * gamma + jnp.square(g) * (1.0 - gamma)
         return x - step_size(i) * g / jnp.sqrt(avg_sq_grad + eps), avg_sq_grad
 
-    def get_params(state):
-        return state[0]
-
-    return init, update, get_params
+    return init, update, _params_of
 
 
 @optimizer
@@ -222,28 +217,19 @@ def rmsprop_momentum(step_size, gamma=0.9, eps=1e-8, momentum=0.9):
     """RMSProp whose scaled steps are accumulated with momentum."""
     step_size = make_schedule(step_size)
 
-    def init(x0):
-        return x0, jnp.zeros_like(x0), jnp.zeros_like(x0)
-
     def update(i, g, state):
         x, avg_sq_grad, mom = state
         avg_sq_grad = avg_sq_grad * gamma + jnp.square(g) * (1.0 - gamma)
         mom = momentum * mom + step_size(i) * g / jnp.sqrt(avg_sq_grad + eps)
         return x - mom, avg_sq_grad, mom
 
-    def get_params(state):
-        return state[0]
-
-    return init, update, get_params
+    return _with_two_moments, update, _params_of
 
 
 @optimizer
 def adam(step_size, b1=0.9, b2=0.999, eps=1e-8):
     """Adam (Kingma and Ba 2014) with bias-corrected first and second moments."""
     step_size = make_schedule(step_size)
-
-    def init(x0):
-        return x0, jnp.zeros_like(x0), jnp.zeros_like(x0)
 
     def update(i, g, state):
         x, m, v = state
@@ -254,19 +240,13 @@ def adam(step_size, b1=0.9, b2=0.999, eps=1e-8):
         vhat = v / (1 - jnp.asarray(b2, m.dtype) ** (i + 1))
         return x - step_size(i) * mhat / (jnp.sqrt(vhat) + eps), m, v
 
-    def get_params(state):
-        return state[0]
-
-    return init, update, get_params
+    return _with_two_moments, update, _params_of
 
 
 @optimizer
 def adamax(step_size, b1=0.9, b2=0.999, eps=1e-8):
     """AdaMax: Adam with the infinity norm of past gradients in place of the second moment."""
     step_size = make_schedule(step_size)
-
-    def init(x0):
-        return x0, jnp.zeros_like(x0), jnp.zeros_like(x0)
 
     def update(i, g, state):
         x, m, u = state
@@ -275,10 +255,7 @@ def adamax(step_size, b1=0.9, b2=0.999, eps=1e-8):
         x = x - (step_size(i) / (1 - b1 ** (i + 1))) * m / (u + eps)
         return x, m, u
 
-    def get_params(state):
-        return state[0]
-
-    return init, update, get_params
+    return _with_two_moments, update, _params_of
 
 
 @optimizer

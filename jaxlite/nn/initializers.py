@@ -178,41 +178,24 @@ def variance_scaling(
     return init
 
 
-def glorot_uniform(in_axis=-2, out_axis=-1, batch_axis=(), dtype=jnp.float_) -> Initializer:
-    """Glorot/Xavier uniform: variance_scaling(1.0, "fan_avg", "uniform")."""
-    return variance_scaling(1.0, "fan_avg", "uniform", in_axis=in_axis, out_axis=out_axis,
-                            batch_axis=batch_axis, dtype=dtype)
+def _named_scaling(scale, mode, distribution, name, doc):
+    """A named variance_scaling preset with JAX's signature (in_axis, out_axis, batch_axis, dtype)."""
+
+    def preset(in_axis=-2, out_axis=-1, batch_axis=(), dtype=jnp.float_) -> Initializer:
+        return variance_scaling(scale, mode, distribution, in_axis=in_axis, out_axis=out_axis,
+                                batch_axis=batch_axis, dtype=dtype)
+
+    preset.__name__ = preset.__qualname__ = name
+    preset.__doc__ = f'{doc}: variance_scaling({scale}, "{mode}", "{distribution}").'
+    return preset
 
 
-def glorot_normal(in_axis=-2, out_axis=-1, batch_axis=(), dtype=jnp.float_) -> Initializer:
-    """Glorot/Xavier normal: variance_scaling(1.0, "fan_avg", "truncated_normal")."""
-    return variance_scaling(1.0, "fan_avg", "truncated_normal", in_axis=in_axis,
-                            out_axis=out_axis, batch_axis=batch_axis, dtype=dtype)
-
-
-def lecun_uniform(in_axis=-2, out_axis=-1, batch_axis=(), dtype=jnp.float_) -> Initializer:
-    """LeCun uniform: variance_scaling(1.0, "fan_in", "uniform")."""
-    return variance_scaling(1.0, "fan_in", "uniform", in_axis=in_axis, out_axis=out_axis,
-                            batch_axis=batch_axis, dtype=dtype)
-
-
-def lecun_normal(in_axis=-2, out_axis=-1, batch_axis=(), dtype=jnp.float_) -> Initializer:
-    """LeCun normal: variance_scaling(1.0, "fan_in", "truncated_normal")."""
-    return variance_scaling(1.0, "fan_in", "truncated_normal", in_axis=in_axis,
-                            out_axis=out_axis, batch_axis=batch_axis, dtype=dtype)
-
-
-def he_uniform(in_axis=-2, out_axis=-1, batch_axis=(), dtype=jnp.float_) -> Initializer:
-    """He/Kaiming uniform: variance_scaling(2.0, "fan_in", "uniform")."""
-    return variance_scaling(2.0, "fan_in", "uniform", in_axis=in_axis, out_axis=out_axis,
-                            batch_axis=batch_axis, dtype=dtype)
-
-
-def he_normal(in_axis=-2, out_axis=-1, batch_axis=(), dtype=jnp.float_) -> Initializer:
-    """He/Kaiming normal: variance_scaling(2.0, "fan_in", "truncated_normal")."""
-    return variance_scaling(2.0, "fan_in", "truncated_normal", in_axis=in_axis,
-                            out_axis=out_axis, batch_axis=batch_axis, dtype=dtype)
-
+glorot_uniform = _named_scaling(1.0, "fan_avg", "uniform", "glorot_uniform", "Glorot/Xavier uniform")
+glorot_normal = _named_scaling(1.0, "fan_avg", "truncated_normal", "glorot_normal", "Glorot/Xavier normal")
+lecun_uniform = _named_scaling(1.0, "fan_in", "uniform", "lecun_uniform", "LeCun uniform")
+lecun_normal = _named_scaling(1.0, "fan_in", "truncated_normal", "lecun_normal", "LeCun normal")
+he_uniform = _named_scaling(2.0, "fan_in", "uniform", "he_uniform", "He/Kaiming uniform")
+he_normal = _named_scaling(2.0, "fan_in", "truncated_normal", "he_normal", "He/Kaiming normal")
 
 xavier_uniform = glorot_uniform
 xavier_normal = glorot_normal
