@@ -38,7 +38,7 @@ from . import pool as _pool
 from .cpu import codegen, parallel, target
 from .passes.kernels import InterpretStep
 
-CODEGEN_VERSION = "jaxlite-cpu-7"
+CODEGEN_VERSION = "jaxlite-cpu-8"
 MAGIC = b"JAXLITE-OBJ1\n"
 
 STATS = collections.Counter()  # llvm_compiles, memory_hits, disk_hits, disk_writes, disk_corrupt

@@ -297,10 +297,10 @@ def test_warm_calls_skip_tracing_and_compiling():
 
 
 def test_fallback_primitive_runs_through_the_interpreter_callback():
-    f = jit(lambda a: lax.cumsum(jnp.exp(a), axis=0) * 2)
+    f = jit(lambda a: lax.sort(jnp.exp(a)) * 2)
     a = f32(6)
-    close(f(a), np.cumsum(np.exp(a)) * 2)
-    assert "INTERPRETER CALLBACK cumsum" in f.lower(a).compile().as_text()
+    close(f(a), np.sort(np.exp(a)) * 2)
+    assert "INTERPRETER CALLBACK sort" in f.lower(a).compile().as_text()
 
 
 def test_tracing_in_one_thread_does_not_capture_another_threads_calls():

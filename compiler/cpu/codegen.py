@@ -17,6 +17,7 @@ from llvmlite import ir
 from .. import dtypes
 from ..passes.kernels import ArgUpdate, GemmStep, InterpretStep, KernelStep, Let, Loop, Store, Update
 from . import parallel, scalar, vecmath
+from .emit_indexing import ComputedAddresses
 from .scalar import EmitContext
 from .types import const, i1, i8, i32, i64, mem_type, ptr, reg_type, void
 
@@ -25,7 +26,7 @@ ENTRY_TYPE = ir.FunctionType(i32, [ptr, ptr, ptr])
 BLAS_SYMBOLS = {dtypes.float32: "jaxlite_sgemm", dtypes.float64: "jaxlite_dgemm"}
 
 
-class _KernelEmitter:
+class _KernelEmitter(ComputedAddresses):
     def __init__(self, cx, program, kernel, fn):
         self.cx, self.program, self.kernel, self.fn = cx, program, kernel, fn
         self.param = dict(zip(kernel.params, fn.args, strict=False))
@@ -114,6 +115,8 @@ class _KernelEmitter:
             v = const(s.dtype, s.params["value"])
         elif s.op == "index":
             v = self.affine(s.params["index"])
+        elif s.op == "load_at":
+            v = self.load_at(s.params["buf"], self.values[s.args[0]])
         else:
             args = [self.values[a] for a in s.args]
             in_dtypes = [self.dtypes[a] for a in s.args]

@@ -11,11 +11,11 @@ from __future__ import annotations
 from .. import primitives as P
 from ..passes.dot import is_canonical_gemm
 from ..passes.fusion import ARG_REDUCE, COMBINE, VIEWS
+from ..passes.kernel_indexing import INDEXED_VIEWS
+from ..passes.kernel_standalone import STANDALONE
 from .scalar import EMITTERS
 from .types import supported
 
-_CUMULATIVE = "cumulative scans: planned as loop kernels with a carried accumulator"
-_INDEXING = "data-dependent indexing: planned as kernels with computed (clamped) addresses"
 _CONTROL = "native loops arrive with issue 6's lowering"
 _LAPACK = "linear algebra: planned as LAPACK calls (SciPy's cython_lapack capsules)"
 
@@ -26,21 +26,6 @@ REASONS = {
     P.imag_p: "complex numbers are not lowered yet",
     P.conj_p: "complex numbers are not lowered yet",
     P.complex_p: "complex numbers are not lowered yet",
-    P.cumsum_p: _CUMULATIVE,
-    P.cumprod_p: _CUMULATIVE,
-    P.cummax_p: _CUMULATIVE,
-    P.cummin_p: _CUMULATIVE,
-    P.cumlogsumexp_p: _CUMULATIVE,
-    P.concatenate_p: "planned as guarded loads inside kernels",
-    P.pad_p: "planned as guarded loads inside kernels",
-    P.dynamic_slice_p: _INDEXING,
-    P.dynamic_update_slice_p: _INDEXING,
-    P.gather_p: _INDEXING,
-    P.scatter_p: _INDEXING,
-    P.scatter_add_p: _INDEXING,
-    P.scatter_mul_p: _INDEXING,
-    P.scatter_min_p: _INDEXING,
-    P.scatter_max_p: _INDEXING,
     P.sort_p: "sorting: planned as a native merge sort over the sorted axis",
     P.cholesky_p: _LAPACK,
     P.triangular_solve_p: _LAPACK,
@@ -52,7 +37,6 @@ REASONS = {
     P.remat_p: "inlined by the pipeline before lowering; interpreted only if it survives",
     P.custom_jvp_call_p: "inlined by the pipeline before lowering; interpreted only if it survives",
     P.custom_vjp_call_p: "inlined by the pipeline before lowering; interpreted only if it survives",
-    P.threefry2x32_p: "random bits: planned as a native loop kernel of 32-bit add/rotate/xor",
     P.custom_lin_p: "only exists inside linearized programs, which are transposed, never run",
     P.cond_p: _CONTROL,
     P.while_p: _CONTROL,
@@ -74,6 +58,10 @@ def why_not_native(eqn):
         if prim is P.integer_pow_p and eqn.params["y"] < 0 and avals[0].dtype.kind in "iub":
             return "negative integer powers of integers are an error"
         return None
+    if prim in INDEXED_VIEWS:
+        return None
+    if prim in STANDALONE:
+        return None
     if prim in VIEWS:
         if prim is P.reshape_p and eqn.params.get("dimensions") is not None:
             return "reshape with `dimensions` (a transpose first) is not lowered yet"
@@ -94,6 +82,10 @@ def coverage_table():
             table[prim.name] = f"interpreter: {REASONS[prim]}"
         elif prim in EMITTERS or prim in COMBINE or prim in ARG_REDUCE or prim in VIEWS or prim is P.iota_p:
             table[prim.name] = "native (loop kernel)"
+        elif prim in INDEXED_VIEWS:
+            table[prim.name] = "native (computed, clamped loads inside fused loop kernels)"
+        elif prim in STANDALONE:
+            table[prim.name] = "native (a loop kernel of its own; scatters and scans run serially)"
         elif prim is P.dot_general_p:
             table[prim.name] = "native (BLAS gemm for floats; a loop kernel for integers and bools)"
         elif prim.group == P.COLLECTIVE:

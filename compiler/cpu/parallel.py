@@ -111,6 +111,8 @@ def symbols():
 def split_plan(program, kernel):
     """The outer extent E when the kernel's outer loop may be split, else None."""
     body = kernel.body
+    if getattr(kernel, "serial", False):  # scatters: writes at computed addresses
+        return None
     if not body or not isinstance(body[-1], Loop) or body[-1].var != 0 or body[-1].extent < 2:
         return None
     main = body[-1]

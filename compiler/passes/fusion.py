@@ -28,6 +28,8 @@ from .. import primitives as P
 from ..ir import ClosedJaxpr, Literal, Var
 from .dot import is_canonical_gemm
 from .kernel_builder import ARG_REDUCE, COMBINE, build_kernel, operand_point, reshape_point  # noqa: F401
+from .kernel_indexing import INDEXED_VIEWS
+from .kernel_standalone import STANDALONE, build_standalone_kernel
 from .kernels import Affine, Buffer, GemmStep, InterpretStep, KernelStep, Program
 
 MAP_GROUPS = {P.ELEMENTWISE, P.COMPARISON, P.BITWISE, P.CONVERSION}
@@ -40,10 +42,15 @@ def _prod(shape):
 
 
 def classify(eqn, why_not_native):
-    """(kind, reason): kind is 'map', 'view', 'reduce', 'gemm' or 'interpret'."""
+    """(kind, reason): kind is 'map', 'view', 'reduce', 'gemm', 'kernel' (a kernel of its own)
+    or 'interpret'."""
     p = eqn.prim
     if p.group in MAP_GROUPS or p is P.iota_p:
         kind = "map"
+    elif p in INDEXED_VIEWS:  # views that read their operands at computed points
+        kind = "view"
+    elif p in STANDALONE:
+        kind = "kernel"
     elif p in VIEWS and not (p is P.reshape_p and eqn.params.get("dimensions") is not None):
         kind = "view"
     elif p in COMBINE or p in ARG_REDUCE:
@@ -269,6 +276,9 @@ def fuse(closed: ClosedJaxpr, why_not_native) -> Program:
             steps.append(KernelStep(kernel))
         elif unit["kind"] == "gemm":
             steps.append(_gemm_step(eqn, buf_of))
+        elif unit["kind"] == "kernel":
+            steps.append(KernelStep(build_standalone_kernel(eqn, buf_of, f"k{n_kernels}")))
+            n_kernels += 1
         else:
             ins = [a if isinstance(a, Literal) else buf_of(a) for a in eqn.invars]
             outs = [buf_of(v) for v in eqn.outvars]

@@ -14,6 +14,7 @@ import numpy as np
 from .. import dtypes
 from .. import primitives as P
 from ..ir import Literal
+from .kernel_indexing import INDEXED_VIEWS, emit_indexed_view, indexed_operand_point
 from .kernels import Affine, ArgUpdate, Kernel, Let, Loop, Store, Update, linear
 
 COMBINE = {
@@ -80,6 +81,8 @@ def operand_point(eqn, k, p):
     """The point at which operand k of `eqn` is read when its output is evaluated at `p`."""
     prim, params = eqn.prim, eqn.params
     x = eqn.invars[k].aval
+    if prim in INDEXED_VIEWS:
+        return indexed_operand_point(eqn, k, p)
     if prim is P.broadcast_in_dim_p:
         return tuple(
             Affine() if x.shape[i] == 1 else p[d] for i, d in enumerate(params["broadcast_dimensions"])
@@ -178,7 +181,10 @@ class _KernelBuilder:
                 prims.append(eqn.prim.name)
                 continue
             p = self.points[m]
-            if kind == "view":
+            if eqn.prim in INDEXED_VIEWS:
+                values[out] = emit_indexed_view(self, eqn, p, values)
+                prims.append(eqn.prim.name)
+            elif kind == "view":
                 values[out] = self.operand(eqn, 0, p, values)
             elif eqn.prim is P.iota_p:
                 pos = self.let(

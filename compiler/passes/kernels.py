@@ -126,6 +126,8 @@ class Let:
             rhs = f"const {render_value(self.params['value'], self.dtype)}"
         elif self.op == "index":
             rhs = f"index {self.params['index']}"
+        elif self.op == "load_at":  # a computed address (passes/kernel_indexing.py)
+            rhs = f"load b{self.params['buf']}[%{self.args[0]}]"
         else:
             params = "".join(f" {k}={_render_param(v)}" for k, v in sorted(self.params.items()))
             rhs = f"{self.op.name}{params} " + " ".join(f"%{a}" for a in self.args)

@@ -359,11 +359,11 @@ def test_unsupported_primitives_become_visible_interpreter_steps():
     jb = JaxprBuilder()
     x = jb.arg(A((5, 3)))
     (s,) = jb.op(P.sort_p, jb.op(P.neg_p, x), dimension=0, is_stable=True, num_keys=1)
-    c = jb.op(P.cumsum_p, s, axis=1, reverse=False)
+    (c,) = jb.op(P.sort_p, s, dimension=1, is_stable=True, num_keys=1)
     program = lower(jb.build([jb.op(P.exp_p, c)]))
     assert program.count("interpret") == 2 and program.count("kernel") == 2
     report = program.report()
-    assert "INTERPRETER CALLBACK sort" in report and "INTERPRETER CALLBACK cumsum" in report
+    assert report.count("INTERPRETER CALLBACK sort") == 2
 
 
 def test_reshape_points():
