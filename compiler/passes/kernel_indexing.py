@@ -37,10 +37,30 @@ _INT64_MAX = np.iinfo(np.int64).max
 
 def indexed_operand_point(eqn, k, p):
     """Operands of indexed views are read at computed points (None), except the operand of a
-    dynamic_update_slice, which is read where the output is evaluated."""
+    dynamic_update_slice, which is read where the output is evaluated, and gather indices with
+    one component per row (x[idx]), read at the output's batch point: their producers (jnp's
+    normalisation of negative indices, say) fuse into the gather's kernel."""
     if eqn.prim is P.dynamic_update_slice_p and k == 0:
         return p
+    if eqn.prim is P.gather_p and k == 1 and eqn.invars[1].aval.shape[-1] == 1:
+        return _gather_split(eqn, p)[0] + (Affine(),)
     return None
+
+
+def _gather_split(eqn, p):
+    """(batch point, window offset per operand dim) of gather output point p."""
+    dn = eqn.params["dimension_numbers"]
+    nd = eqn.invars[0].aval.ndim
+    offset_set = set(dn.offset_dims)
+    dropped = set(dn.collapsed_slice_dims) | set(dn.operand_batching_dims)
+    kept = iter(d for d in range(nd) if d not in dropped)
+    batch_point, w = [], [Affine() for _ in range(nd)]
+    for i, pi in enumerate(p):
+        if i in offset_set:
+            w[next(kept)] = pi
+        else:
+            batch_point.append(pi)
+    return tuple(batch_point), w
 
 
 class IndexMath:
@@ -249,19 +269,14 @@ def _gather(m, kb, eqn, p, values):
     mode = _canonical_mode(eqn.params["mode"])
     dtype = x.aval.dtype
     nd = x.aval.ndim
-    offset_set = set(dn.offset_dims)
-    dropped = set(dn.collapsed_slice_dims) | set(dn.operand_batching_dims)
-    kept = iter(d for d in range(nd) if d not in dropped)
-    batch_point, w = [], [Affine() for _ in range(nd)]
-    for i, pi in enumerate(p):
-        if i in offset_set:
-            w[next(kept)] = pi
-        else:
-            batch_point.append(pi)
+    batch_point, w = _gather_split(eqn, p)
     idx_shape = idx.aval.shape
 
     def load_index(k):
-        v = kb.load(idx, linear(tuple(batch_point) + (Affine(k),), idx_shape))
+        if idx_shape[-1] == 1:  # possibly a value fused into this kernel (see operand_point)
+            v = kb.operand(eqn, 1, p, values)
+        else:
+            v = kb.load(idx, linear(batch_point + (Affine(k),), idx_shape))
         return m.to_int64(v, idx.aval.dtype)
 
     starts, preds = gather_starts(
