@@ -133,7 +133,7 @@ def split_plan(program, kernel):
     walk([main])
     written = {program.storage(b) for b, _ in accesses if b in _written(main)}
     written |= {program.storage(b) for b in kernel.stores}
-    pattern = {}
+    pattern, slabs = {}, {}
     for buf, index in accesses:
         st = program.storage(buf)
         if st not in written:
@@ -148,7 +148,12 @@ def split_plan(program, kernel):
             span += c * (extents[v] - 1)
         if c0 <= 0 or span >= c0:
             return None
-        if pattern.setdefault(st, (c0, index.const)) != (c0, index.const):
+        pattern.setdefault(st, set()).add((c0, index.const))
+        # Inner loops split into pieces (passes/kernel_indexing) access one buffer with several
+        # constants; still disjoint when every access stays inside its outer iteration's slab.
+        slabs.setdefault(st, []).append(0 <= index.const and index.const + span < c0)
+    for st, pats in pattern.items():
+        if len({c0 for c0, _ in pats}) != 1 or (len(pats) > 1 and not all(slabs[st])):
             return None
     return main.extent
 

@@ -14,7 +14,7 @@ import numpy as np
 from .. import dtypes
 from .. import primitives as P
 from ..ir import Literal
-from .kernel_indexing import INDEXED_VIEWS, emit_indexed_view, indexed_operand_point
+from .kernel_indexing import INDEXED_VIEWS, emit_indexed_view, indexed_operand_point, split_inner_loop
 from .kernels import Affine, ArgUpdate, Kernel, Let, Loop, Store, Update, linear
 
 COMBINE = {
@@ -295,16 +295,21 @@ class _KernelBuilder:
             if isinstance(s, Let):
                 self._level[s.dst] = level
             levels[level].append(s)
+        splits = getattr(self, "inner_splits", None)  # set by indexed views (kernel_indexing)
+        if splits and merged and merged[-1] == [len(dom) - 1]:
+            loops = lambda d, body: (  # noqa: E731
+                split_inner_loop(d, extents[d], body, splits) if d == nd - 1 else [Loop(d, extents[d], body)]
+            )
+        else:
+            loops = lambda d, body: [Loop(d, extents[d], body)]  # noqa: E731
         body = levels[nd]
         for d in reversed(range(1, nd)):
-            body = levels[d] + [Loop(d, extents[d], body)]
+            body = levels[d] + loops(d, body)
         consts = [s for s in levels[0] if isinstance(s, Let) and s.op == "const"]
         if total == 0:  # nothing to compute (and nothing to load); reductions write their identity
             body = []
         elif nd:
-            body = [s for s in levels[0] if not (isinstance(s, Let) and s.op == "const")] + [
-                Loop(0, extents[0], body)
-            ]
+            body = [s for s in levels[0] if not (isinstance(s, Let) and s.op == "const")] + loops(0, body)
         else:
             body = [s for s in levels[0] if not (isinstance(s, Let) and s.op == "const")]
         # The init loop's variable must not clash with the collapsed loops' variables.

@@ -21,13 +21,15 @@ saturated first, as the interpreter does).
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from .. import dtypes
 from .. import primitives as P
 from ..interpret_indexing import _canonical_mode, default_fill_value
 from ..ir import Literal
-from .kernels import Affine, linear
+from .kernels import Affine, Let, Loop, linear
 
 INDEXED_VIEWS = {P.pad_p, P.concatenate_p, P.dynamic_slice_p, P.dynamic_update_slice_p, P.gather_p}
 I64 = dtypes.int64
@@ -144,6 +146,45 @@ class IndexMath:
         return kb.let(var.aval.dtype, "load_at", (offset,), {"buf": buf}, key=("load_at", buf, offset))
 
 
+# ---- loop splitting ---------------------------------------------------------------------------
+
+
+def request_inner_split(kb, p, dim, points):
+    """Ask kb to split its innermost loop at `points` when the view's axis `dim` is that loop:
+    in each piece LLVM's induction-variable analysis folds the clamps and selects away, and the
+    loads become contiguous (vectorised) instead of gathers."""
+    last = len(kb.group.domain) - 1
+    if p[dim] == Affine.var(last):
+        kb.__dict__.setdefault("inner_splits", set()).update(points)
+
+
+def split_inner_loop(var, extent, body, points):
+    """Loops over the pieces [a, b) of [0, extent) cut at `points`, each a copy of `body` with
+    the loop variable shifted by a (statements are cloned, SSA ids kept: each piece defines its
+    values before using them)."""
+    cuts = sorted({0, extent} | {c for c in points if 0 < c < extent})
+    if len(cuts) <= 2:
+        return [Loop(var, extent, body)]
+    return [Loop(var, b - a, [_shifted(s, var, a) for s in body]) for a, b in zip(cuts, cuts[1:], strict=False)]
+
+
+def _shift_affine(e, var, a):
+    return Affine(e.const + e.coef(var) * a, e.terms)
+
+
+def _shifted(s, var, a):
+    if isinstance(s, Let):
+        params = dict(s.params)
+        if "index" in params:
+            params["index"] = _shift_affine(params["index"], var, a)
+        return Let(s.dst, s.dtype, s.op, s.args, params)
+    if isinstance(s, Loop):
+        return Loop(s.var, s.extent, [_shifted(t, var, a) for t in s.body])
+    clone = copy.copy(s)
+    clone.index = _shift_affine(s.index, var, a)
+    return clone
+
+
 # ---- the views ------------------------------------------------------------------------------
 
 
@@ -170,6 +211,8 @@ def _pad(m, kb, eqn, p, values):
         if step == 1 and lo <= 0 and hi <= 0:  # a crop: every output point reads x
             coords.append(p[d] + (-lo))
             continue
+        if step == 1:
+            request_inner_split(kb, p, d, (lo, lo + n))
         t = m.index(p[d] + (-lo))  # x's element i sits at output lo + i * step
         top = (n - 1) * step
         tc = m.clamp(t, 0, top)
@@ -192,6 +235,7 @@ def _concatenate(m, kb, eqn, p, values):
         if n:
             parts.append((off, x))
         off += n
+    request_inner_split(kb, p, dim, [start for start, _ in parts])
     o = m.index(p[dim])
     result = None
     for k in reversed(range(len(parts))):

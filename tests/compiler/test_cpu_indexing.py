@@ -416,3 +416,34 @@ def test_threefry_known_answer():
     z = np.zeros(1, u32)
     out = exe(z, z, z, z)
     assert (int(out[0][0]), int(out[1][0])) == (0x6B200159, 0x99BA4EFE)
+
+
+# ---- inner loops split at pad/concatenate boundaries ---------------------------------------------
+
+
+def test_inner_loop_pieces_are_exact_serial_and_parallel():
+    from compiler.cpu import parallel
+
+    jb = JaxprBuilder()
+    a, b = jb.arg(A((64, 300))), jb.arg(A((64, 212)))
+    cat = jb.op(P.concatenate_p, a, b, dimension=1)
+    padded = jb.op(P.pad_p, a, lit(-1.0, f32), padding_config=((0, 0, 0), (3, 5, 0)))
+    outs = [jb.op(P.mul_p, cat, lit(2.0, f32)), jb.op(P.reduce_max_p, padded, axes=(1,))]
+    closed = jb.build(outs)
+    args = [values((64, 300), f32), values((64, 212), f32, 1)]
+    exe = check(closed, args, kernels=2)
+    rendered = exe.program.render()
+    # concatenate: pieces of 300 and 212; pad: 3, 300, 5
+    assert rendered.count("for i1 in 0..300") == 2 and rendered.count("for i1 in 0..212") == 1
+    assert "for i1 in 0..3:" in rendered and "for i1 in 0..5:" in rendered
+    saved = parallel.num_threads(), parallel.GRAIN.value
+    try:
+        parallel.set_num_threads(2)
+        parallel.set_grain(1)
+        exe = compile_cpu(closed)
+        want = eval_jaxpr(closed.jaxpr, [], *args)
+        for g, w in zip(exe(*args), want, strict=True):
+            np.testing.assert_array_equal(g, w)
+    finally:
+        parallel.set_num_threads(saved[0])
+        parallel.set_grain(saved[1])
