@@ -6,6 +6,8 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import jaxlite.numpy as jnp
 import jaxlite.random as R
@@ -198,3 +200,25 @@ def test_random_bits_compile_to_a_native_kernel():
     f = jit(lambda k: R.uniform(k, (1000,)))
     p = program(f, R.PRNGKey(0))
     assert "threefry2x32" in p.report() and p.count("interpret") == 0, p.report()
+
+
+def test_scalar_empty_and_broadcast_indices():
+    x = f32(5, 4)
+    same(lambda x, i: x[i], x, np.int32(3))  # a 0-d index: one row
+    same(lambda x, i: x[i, 2], x, np.int32(-1))  # a 0-d result
+    same(lambda x, i: x[i], x, np.zeros(0, np.int32))  # empty
+    same(lambda x, i: x[i[:, None], i[None, :2]], x, np.array([0, 4, 2], np.int32))  # broadcast
+    same(lambda x, i: x.at[i].add(1.0), x, np.zeros((0,), np.int32))
+    same(lambda v, i: v[i] * 2, np.float32(3.0) * np.ones(1, np.float32), np.int32(0))
+    same(lambda x: jnp.cumsum(x[:0], axis=0), x)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.integers(0, 5), min_size=1, max_size=3), st.data())
+def test_dynamic_slice_random_shapes_and_starts(shape, data):
+    sizes = tuple(data.draw(st.integers(0, d)) for d in shape)
+    starts = tuple(np.int32(data.draw(st.integers(-8, 8))) for _ in shape)
+    x = np.arange(int(np.prod(shape)), dtype=np.float32).reshape(shape)
+    same(lambda x, *s: lax.dynamic_slice(x, s, sizes) + 1, x, *starts, kernels=1)
+    upd = -np.ones(sizes, np.float32)
+    same(lambda x, u, *s: lax.dynamic_update_slice(x, u, s) * 2, x, upd, *starts)
