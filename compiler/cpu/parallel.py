@@ -116,25 +116,24 @@ def split_plan(program, kernel):
     if not body or not isinstance(body[-1], Loop) or body[-1].var != 0 or body[-1].extent < 2:
         return None
     main = body[-1]
-    extents, accesses = {}, []
+    accesses = []  # (buf, index, extents of the loops around it)
 
-    def walk(stmts):
+    def walk(stmts, extents):
         for s in stmts:
-            if isinstance(s, Loop):
-                extents[s.var] = s.extent
-                walk(s.body)
+            if isinstance(s, Loop):  # (split inner loops reuse a variable with other extents)
+                walk(s.body, {**extents, s.var: s.extent})
             elif isinstance(s, (Store, Update)):
-                accesses.append((s.buf, s.index))
+                accesses.append((s.buf, s.index, extents))
             elif isinstance(s, ArgUpdate):
-                accesses.extend([(s.val_buf, s.index), (s.idx_buf, s.index)])
+                accesses.extend([(s.val_buf, s.index, extents), (s.idx_buf, s.index, extents)])
             elif isinstance(s, Let) and s.op == "load":
-                accesses.append((s.params["buf"], s.params["index"]))
+                accesses.append((s.params["buf"], s.params["index"], extents))
 
-    walk([main])
-    written = {program.storage(b) for b, _ in accesses if b in _written(main)}
+    walk([main], {})
+    written = {program.storage(b) for b, _, _ in accesses if b in _written(main)}
     written |= {program.storage(b) for b in kernel.stores}
     pattern, slabs = {}, {}
-    for buf, index in accesses:
+    for buf, index, extents in accesses:
         st = program.storage(buf)
         if st not in written:
             continue
