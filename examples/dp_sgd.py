@@ -97,6 +97,7 @@ def train(params, train_data, steps, private, step_size=0.25, batch_size=64, l2_
             grads = jax.grad(loss)(params, batch)
         return opt_update(i, grads, opt_state)
 
+    batch_loss = jax.jit(loss)
     opt_state = opt_init(params)
     key = jax.random.PRNGKey(seed)
     data = batches(*train_data, batch_size, np.random.default_rng(seed))
@@ -104,7 +105,7 @@ def train(params, train_data, steps, private, step_size=0.25, batch_size=64, l2_
     for i in range(steps):
         batch = next(data)
         key, step_key = jax.random.split(key)
-        losses.append(float(loss(get_params(opt_state), batch)))
+        losses.append(float(batch_loss(get_params(opt_state), batch)))
         opt_state = update(i, opt_state, batch, step_key)
         if on_step is not None:
             on_step(i, losses[-1])
