@@ -179,3 +179,13 @@ def test_vae_matches_jax():
     _, elbos_ref = ref.train(params, train_images, steps=30)
     np.testing.assert_allclose(elbos_lite, elbos_ref, rtol=1e-4)
     assert elbos_lite[-1] > elbos_lite[0] + 5
+
+
+def test_examples_print_plain_progress_without_tqdm(monkeypatch, capsys):
+    monkeypatch.setitem(__import__("sys").modules, "tqdm", None)  # `from tqdm import tqdm` now fails
+    mlp = _load("mlp_from_scratch")
+    assert mlp.tqdm is None
+    mlp.main(steps=20)
+    captured = capsys.readouterr()
+    assert "step   10  minibatch loss" in captured.out and "step   20  minibatch loss" in captured.out
+    assert "it/s" not in captured.err and "step/s" not in captured.err
