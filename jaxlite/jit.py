@@ -157,6 +157,19 @@ class Compiled:
     def program(self):
         return self._exe.program
 
+    def as_svg(self) -> str:
+        """The fused program drawn as a graph (kernels with their ops, gemm calls, interpreter
+        callbacks, buffers); needs matplotlib and networkx."""
+        from compiler.render_graph import program_svg
+
+        return program_svg(self.program)
+
+    def render(self, path) -> str:
+        """Write the program graph to `path`, as SVG or PNG by its extension; returns the path."""
+        from compiler.render_graph import render_program
+
+        return render_program(self.program, path)
+
     def __call__(self, *args, **kwargs):
         return self._wrapped(*args, **kwargs)
 

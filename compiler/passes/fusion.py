@@ -126,8 +126,11 @@ class _Graph:
                     requests[self.producer[a]].add(q)
         return points
 
-    def reaches(self, starts, targets):
-        """Whether a path of data dependencies leads from any eqn in `starts` into `targets`."""
+    def reaches(self, starts, targets, group_of):
+        """Whether a path of data dependencies leads from any eqn in `starts` into `targets`,
+        between steps: an eqn in a group waits for all of its group's inputs, so the path may
+        leave a group from any member (tests/test_fusion_cycles.py: a VAE-style gradient made a
+        cycle that no path between single eqns shows)."""
         seen, todo = set(), list(starts)
         while todo:
             i = todo.pop()
@@ -135,9 +138,12 @@ class _Graph:
                 return True
             if i in seen:
                 continue
-            seen.add(i)
-            for v in self.eqns[i].outvars:
-                todo.extend(self.users[v])
+            grp = group_of.get(i)
+            members = grp.members if grp is not None else (i,)
+            seen.update(members)
+            for m in members:
+                for v in self.eqns[m].outvars:
+                    todo.extend(self.users[v])
         return False
 
 
@@ -162,7 +168,7 @@ def _form_groups(g: _Graph):
         for grp in cand:
             members = grp.members | {i}
             outside = [c for c in cons if c not in grp.members]
-            if outside and (out.aval.shape != grp.domain or g.reaches(outside, grp.members)):
+            if outside and (out.aval.shape != grp.domain or g.reaches(outside, grp.members, group_of)):
                 continue
             if g.plan(grp, members) is not None:
                 joined = grp
