@@ -191,7 +191,7 @@ def make_jaxpr(fun, static_argnums=(), return_shape=False):
 
 
 class ShapeDtypeStruct:
-    """A shape and dtype standing in for an array, as eval_shape returns and jit.lower accepts."""
+    """A shape and dtype standing in for an array: what eval_shape returns for each output."""
 
     __slots__ = ("shape", "dtype", "weak_type")
 
