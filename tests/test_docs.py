@@ -74,13 +74,34 @@ def test_public_modules_are_found():
     assert "sin" in api_surface.public_names(importlib.import_module("jaxlite.numpy"))
 
 
-def test_top_level_names_have_docstrings():
+# Placeholders that raise NotImplementedError until convolution and pooling land (issue 8).
+_UNDOCUMENTED_PLACEHOLDERS = {
+    f"jaxlite.example_libraries.stax.{n}"
+    for n in [
+        "AvgPool",
+        "Conv",
+        "Conv1DTranspose",
+        "ConvTranspose",
+        "GeneralConv",
+        "GeneralConvTranspose",
+        "MaxPool",
+        "SumPool",
+    ]
+}
+
+
+def test_public_functions_and_classes_have_docstrings():
     import inspect
 
-    import jaxlite
-
-    missing = [n for n in api_surface.public_names(jaxlite) if not inspect.getdoc(getattr(jaxlite, n))]
-    assert not missing, f"public jaxlite names without a docstring: {missing}"
+    missing = []
+    for module_name, names in api_surface.surface().items():
+        module = importlib.import_module(module_name)
+        for n in names:
+            obj = getattr(module, n)
+            if api_surface.is_documented_here(module_name, obj) and not inspect.getdoc(obj):
+                missing.append(f"{module_name}.{n}")
+    missing = sorted(set(missing) - _UNDOCUMENTED_PLACEHOLDERS)
+    assert not missing, f"public names without a docstring (the API reference shows it; add one line): {missing}"
 
 
 @pytest.fixture(scope="module")
