@@ -86,7 +86,7 @@ def _describe(module_name: str, obj: object) -> str:
         return "a stax layer: the pair `(init_fun, apply_fun)`"
     if isinstance(obj, type) or callable(obj):
         owner = getattr(obj, "__module__", "") or ""
-        return f"`{owner}.{getattr(obj, '__qualname__', type(obj).__name__)}`, as in {owner.split('.')[0]}"
+        return f"`{owner}.{getattr(obj, '__qualname__', type(obj).__name__)}`, re-exported unchanged"
     return f"the constant `{obj!r}`"
 
 
@@ -108,7 +108,7 @@ def _render_by_hand(module_name: str, name: str, obj: object) -> list[str]:
         signature = name
     doc = inspect.getdoc(obj) or ""
     return [
-        f'<h2 id="{module_name}.{name}"><code>{name}</code></h2>',
+        f"## `{name}` {{ #{module_name}.{name} }}",
         "",
         "```python",
         signature,
