@@ -37,7 +37,8 @@ def rows():
         yield prim.name, prim.group, interp, jvp, transpose, batch, cpu
 
 
-def main():
+def render():
+    """The table as Markdown (the docs build renders it fresh; main() writes the file)."""
     lines = [
         "# The primitive set and its rule tables",
         "",
@@ -49,8 +50,12 @@ def main():
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     lines += ["| " + " | ".join(r) + " |" for r in rows()]
+    return "\n".join(lines) + "\n"
+
+
+def main():
     path = pathlib.Path(__file__).with_name("primitives.md")
-    path.write_text("\n".join(lines) + "\n")
+    path.write_text(render())
     print(f"wrote {path} ({len(P.ALL_PRIMITIVES)} primitives)")
 
 

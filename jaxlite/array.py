@@ -16,6 +16,8 @@ from . import core
 
 
 class Array:
+    """A jaxlite array: an immutable n-d array holding a NumPy value (jax.Array)."""
+
     __slots__ = ("_value", "_weak", "__weakref__")
     # Make `np_array + jaxlite_array` call our __radd__ rather than NumPy's ufunc machinery.
     __array_priority__ = 100
@@ -147,6 +149,7 @@ def device_put(x, device=None):
 
 
 def device_get(x):
+    """Every jaxlite Array in the pytree `x` as a NumPy array (jax.device_get)."""
     from .tree_util import tree_map
 
     return tree_map(lambda v: np.asarray(v) if isinstance(v, Array) else v, x)

@@ -48,6 +48,8 @@ def _is_unbatched_dot(prim, *avals, **params):
 
 
 class checkpoint_policies:  # noqa: N801 - JAX's namespace
+    """Policies for checkpoint(policy=...): which intermediate values to save for the backward pass."""
+
     everything_saveable = Policy("everything_saveable", lambda *a, **k: True)
     nothing_saveable = Policy("nothing_saveable", lambda *a, **k: False)
     dots_saveable = Policy("dots_saveable", _is_dot)

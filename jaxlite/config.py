@@ -70,6 +70,7 @@ def enable_x64(new_val: bool = True):
 
 @contextlib.contextmanager
 def disable_jit(disable: bool = True):
+    """Context manager: inside it, jit-decorated functions run op by op, eagerly (for debugging)."""
     old = config.read("jax_disable_jit")
     config.update("jax_disable_jit", disable)
     try:

@@ -32,10 +32,12 @@ def process_group():
 
 
 def is_initialized() -> bool:
+    """Whether initialize() has set up a multi-process run (always False in this build)."""
     return _group is not None
 
 
 def initialize(coordinator_address=None, num_processes=None, process_id=None, local_device_ids=None):
+    """Join a multi-process run (jax.distributed.initialize); not available in this build."""
     raise RuntimeError(
         "jaxlite.distributed.initialize: the multi-process back end is not available in this build"
     )

@@ -191,6 +191,8 @@ def make_jaxpr(fun, static_argnums=(), return_shape=False):
 
 
 class ShapeDtypeStruct:
+    """A shape and dtype standing in for an array: what eval_shape returns for each output."""
+
     __slots__ = ("shape", "dtype", "weak_type")
 
     def __init__(self, shape, dtype, weak_type=False):

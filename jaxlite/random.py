@@ -146,6 +146,7 @@ def key_data(keys):
 
 
 def wrap_key_data(key_bits_array, *, impl=None):
+    """A key from its raw `uint32` data (keys are represented by that data in jaxlite)."""
     return jnp.asarray(key_bits_array)
 
 
@@ -365,12 +366,14 @@ def bernoulli(key, p=np.float32(0.5), shape=None, mode="low"):
 
 
 def exponential(key, shape=(), dtype=None):
+    """Samples of the standard exponential distribution (rate 1)."""
     k = _check_key("exponential", key)
     u = _uniform(k, _shape("exponential", shape), _float_dtype("exponential", dtype), 0.0, 1.0)
     return lax.neg(lax.log1p(lax.neg(u)))  # 1 - u lies in (0, 1]
 
 
 def laplace(key, shape=(), dtype=None):
+    """Samples of the standard Laplace distribution (location 0, scale 1)."""
     k = _check_key("laplace", key)
     dtype = _float_dtype("laplace", dtype)
     lo = -1.0 + float(np.finfo(dtype).epsneg)
@@ -379,6 +382,7 @@ def laplace(key, shape=(), dtype=None):
 
 
 def logistic(key, shape=(), dtype=None):
+    """Samples of the standard logistic distribution."""
     k = _check_key("logistic", key)
     dtype = _float_dtype("logistic", dtype)
     x = _uniform(k, _shape("logistic", shape), dtype, float(np.finfo(dtype).tiny), 1.0)

@@ -89,6 +89,7 @@ def _safe_sub(x, y):
 
 
 def numerical_jvp(f, primals, tangents, eps=EPS):
+    """The JVP of `f` at `primals` along `tangents` by central differences with step `eps`."""
     f_pos = f(*_axpy(eps, tangents, primals))
     f_neg = f(*_axpy(-eps, tangents, primals))
     return tree_util.tree_map(lambda p, n: np.asarray(_safe_sub(p, n) * (0.5 / eps), _np(p).dtype)
@@ -106,6 +107,7 @@ def _inner(xs, ys):
 
 
 def check_jvp(f, f_jvp, args, atol=None, rtol=None, eps=EPS, err_msg="", rng=None):
+    """Assert that `f_jvp` agrees with central differences of `f` at `args`."""
     rng = rng or np.random.default_rng(0)
     tangent = tree_util.tree_map(functools.partial(_rand_like, rng), args)
     v_out, t_out = f_jvp(args, tangent)
@@ -115,6 +117,7 @@ def check_jvp(f, f_jvp, args, atol=None, rtol=None, eps=EPS, err_msg="", rng=Non
 
 
 def check_vjp(f, f_vjp, args, atol=None, rtol=None, eps=EPS, err_msg="", rng=None):
+    """Assert that `f_vjp` agrees with `f`'s JVP by the inner-product test <ct, J t> == <J^T ct, t>."""
     rng = rng or np.random.default_rng(1)
     v_out, vjpfun = f_vjp(*args)
     _check_close(v_out, f(*args), atol, rtol, f"{err_msg} primal" if err_msg else "primal")

@@ -295,20 +295,24 @@ def tree_flatten(tree, is_leaf=None):
 
 
 def tree_unflatten(treedef, leaves):
+    """Rebuild the pytree of structure `treedef` from `leaves`."""
     return treedef.unflatten(leaves)
 
 
 def tree_leaves(tree, is_leaf=None):
+    """The leaves of `tree`, in flattening order."""
     leaves = []
     _walk(tree, is_leaf, leaves)
     return leaves
 
 
 def tree_structure(tree, is_leaf=None):
+    """The treedef (structure without leaves) of `tree`."""
     return tree_flatten(tree, is_leaf)[1]
 
 
 def treedef_children(treedef):
+    """The treedefs of the children of `treedef`'s root node."""
     return treedef.children()
 
 
@@ -321,6 +325,7 @@ def treedef_tuple(treedefs):
 
 def treedef_is_leaf(treedef):
     # As in JAX: any one-node treedef counts, so those of None and () do too.
+    """Whether `treedef` is a single leaf."""
     return treedef.num_nodes == 1
 
 
@@ -365,6 +370,7 @@ def tree_flatten_with_path(tree, is_leaf=None, is_leaf_takes_path=False):
 
 
 def tree_leaves_with_path(tree, is_leaf=None, is_leaf_takes_path=False):
+    """The leaves of `tree` with their key paths, as (path, leaf) pairs."""
     return tree_flatten_with_path(tree, is_leaf, is_leaf_takes_path)[0]
 
 
@@ -387,6 +393,7 @@ def tree_reduce(function, tree, initializer=_MISSING, is_leaf=None):
 
 
 def tree_all(tree, *, is_leaf=None):
+    """Whether every leaf of `tree` is truthy."""
     return all(tree_leaves(tree, is_leaf))
 
 

@@ -299,18 +299,21 @@ def sm3(step_size, momentum=0.9):
 # ---- learning-rate schedules --------------------------------------------------------------------
 
 def constant(step_size) -> Schedule:
+    """A schedule that returns `step_size` at every step."""
     def schedule(i):
         return step_size
     return schedule
 
 
 def exponential_decay(step_size, decay_steps, decay_rate):
+    """A schedule `step_size * decay_rate ** (i / decay_steps)`."""
     def schedule(i):
         return step_size * decay_rate ** (i / decay_steps)
     return schedule
 
 
 def inverse_time_decay(step_size, decay_steps, decay_rate, staircase=False):
+    """A schedule `step_size / (1 + decay_rate * i / decay_steps)`, floored per `decay_steps` with `staircase`."""
     if staircase:
         def schedule(i):
             return step_size / (1 + decay_rate * jnp.floor(i / decay_steps))
@@ -321,6 +324,7 @@ def inverse_time_decay(step_size, decay_steps, decay_rate, staircase=False):
 
 
 def polynomial_decay(step_size, decay_steps, final_step_size, power=1.0):
+    """A schedule from `step_size` to `final_step_size` over `decay_steps`, as `(1 - i / decay_steps) ** power`."""
     def schedule(step_num):
         step_num = jnp.minimum(step_num, decay_steps)
         step_mult = (1 - step_num / decay_steps) ** power
@@ -329,6 +333,7 @@ def polynomial_decay(step_size, decay_steps, final_step_size, power=1.0):
 
 
 def piecewise_constant(boundaries: Any, values: Any):
+    """A schedule equal to `values[k]` between `boundaries[k-1]` and `boundaries[k]`; one more value than boundaries."""
     boundaries = jnp.array(boundaries)
     values = jnp.array(values)
     if not boundaries.ndim == values.ndim == 1:

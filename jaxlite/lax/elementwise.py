@@ -75,29 +75,35 @@ complex = binary(P.complex_p)  # noqa: A001
 
 
 class RoundingMethod:
+    """How lax.round breaks ties: AWAY_FROM_ZERO (0) or TO_NEAREST_EVEN (1)."""
     AWAY_FROM_ZERO = 0
     TO_NEAREST_EVEN = 1
 
 
 def round(x, rounding_method=RoundingMethod.AWAY_FROM_ZERO):  # noqa: A001
+    """Round to the nearest integer, breaking ties by `rounding_method` (lax.RoundingMethod)."""
     return bind(P.round_p, x, rounding_method=int(rounding_method))
 
 
 def integer_pow(x, y: int):
+    """`x ** y` for a static Python integer `y`, by repeated multiplication."""
     if not isinstance(y, (int, np.integer)):
         raise TypeError(f"integer_pow: exponent must be a Python int, got {type(y).__name__}")
     return bind(P.integer_pow_p, x, y=int(y))
 
 
 def square(x):
+    """Elementwise `x * x`."""
     return integer_pow(x, 2)
 
 
 def reciprocal(x):
+    """Elementwise `1 / x`."""
     return integer_pow(x, -1)
 
 
 def select_n(which, *cases):
+    """Elementwise choice among `cases` by `which` (a bool picks cases[0]/cases[1]; an int indexes the cases)."""
     if not cases:
         raise ValueError("select_n: needs at least one case")
     cases = operands("select_n", *cases)
@@ -110,6 +116,7 @@ def select(pred, on_true, on_false):
 
 
 def clamp(min, x, max):  # noqa: A002 - JAX's argument names
+    """Elementwise `min(max(x, min), max)`."""
     ref = next((v for v in (x, min, max) if is_array(v)), None)
     if ref is not None:
         dt = dtype_of(ref)
@@ -135,16 +142,19 @@ def convert_element_type(operand, new_dtype, weak_type=False):
 
 
 def bitcast_convert_type(operand, new_dtype):
+    """Reinterpret the bits of `operand` as `new_dtype` (same width: same shape; otherwise a trailing axis changes)."""
     new_dtype = dtypes.canonicalize(new_dtype, core.config.x64)
     return bind(P.bitcast_convert_type_p, operand, new_dtype=new_dtype)
 
 
 def iota(dtype, size):
+    """A 1-D array `0, 1, ..., size - 1` of `dtype`."""
     dtype = dtypes.canonicalize(dtype, core.config.x64)
     return bind(P.iota_p, dtype=dtype, shape=(int(size),), dimension=0)
 
 
 def broadcasted_iota(dtype, shape, dimension):
+    """An array of `shape` whose values count along axis `dimension`."""
     dtype = dtypes.canonicalize(dtype, core.config.x64)
     shape = tuple(int(d) for d in shape)
     return bind(P.iota_p, dtype=dtype, shape=shape, dimension=int(dimension) % len(shape))

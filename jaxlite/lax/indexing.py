@@ -47,6 +47,7 @@ def dynamic_slice(operand, start_indices, slice_sizes):
 
 
 def dynamic_update_slice(operand, update, start_indices):
+    """`operand` with `update` written at `start_indices` (clamped so it fits)."""
     nd = len(shape_of(operand))
     operand, update = operands("dynamic_update_slice", operand, update)
     idx = _index_scalars(start_indices, nd, "dynamic_update_slice")
@@ -54,6 +55,7 @@ def dynamic_update_slice(operand, update, start_indices):
 
 
 def dynamic_slice_in_dim(operand, start_index, slice_size, axis=0):
+    """The slice `[start_index, start_index + slice_size)` of `operand` along `axis` (start clamped)."""
     shape = shape_of(operand)
     axis = normalize_axis(axis, len(shape), "dynamic_slice_in_dim")
     starts = [0] * len(shape)
@@ -64,6 +66,7 @@ def dynamic_slice_in_dim(operand, start_index, slice_size, axis=0):
 
 
 def dynamic_index_in_dim(operand, index, axis=0, keepdims=True):
+    """The entry `index` of `operand` along `axis`, keeping that axis with size 1 if `keepdims`."""
     from .structural import squeeze
 
     shape = shape_of(operand)
@@ -73,6 +76,7 @@ def dynamic_index_in_dim(operand, index, axis=0, keepdims=True):
 
 
 def dynamic_update_slice_in_dim(operand, update, start_index, axis):
+    """`operand` with `update` written from `start_index` along `axis`."""
     shape = shape_of(operand)
     axis = normalize_axis(axis, len(shape), "dynamic_update_slice_in_dim")
     starts = [0] * len(shape)
@@ -81,6 +85,7 @@ def dynamic_update_slice_in_dim(operand, update, start_index, axis):
 
 
 def dynamic_update_index_in_dim(operand, update, index, axis):
+    """`operand` with entry `index` along `axis` replaced by `update`."""
     from .structural import expand_dims
 
     shape = shape_of(operand)
@@ -111,6 +116,7 @@ def _tuple_dn(dn, cls):
 
 def gather(operand, start_indices, dimension_numbers, slice_sizes, *, indices_are_sorted=False,
            unique_indices=False, mode=None, fill_value=None):
+    """XLA's gather: slices of `operand` of `slice_sizes` at `start_indices`, arranged by `dimension_numbers`."""
     dn = _tuple_dn(dimension_numbers, GatherDimensionNumbers)
     return bind(P.gather_p, operand, start_indices, dimension_numbers=dn,
                 slice_sizes=tuple(int(s) for s in slice_sizes),
@@ -128,6 +134,8 @@ def _scatter(prim):
                     indices_are_sorted=bool(indices_are_sorted), unique_indices=bool(unique_indices))
 
     op.__name__ = prim.name
+    op.__doc__ = (f"XLA's {prim.name}: combine `updates` into `operand` at `scatter_indices`, "
+                  "arranged by `dimension_numbers`.")
     return op
 
 

@@ -65,6 +65,7 @@ def psum(x, axis_name, *, axis_index_groups=None):
 
 
 def pmean(x, axis_name, *, axis_index_groups=None):
+    """The mean of `x` over the mapped axis `axis_name` (vmap or pmap); every member gets it."""
     _no_groups(axis_index_groups, "pmean")
     names = _names(axis_name, "pmean")
     n = batching.axis_size(names)
@@ -79,12 +80,14 @@ def pmean(x, axis_name, *, axis_index_groups=None):
 
 
 def pmax(x, axis_name, *, axis_index_groups=None):
+    """The maximum of `x` over the mapped axis `axis_name`; every member gets it."""
     _no_groups(axis_index_groups, "pmax")
     names = _names(axis_name, "pmax")
     return tree_util.tree_map(lambda v: bind(P.pmax_p, _array(v), axes=names), x)
 
 
 def pmin(x, axis_name, *, axis_index_groups=None):
+    """The minimum of `x` over the mapped axis `axis_name`; every member gets it."""
     _no_groups(axis_index_groups, "pmin")
     names = _names(axis_name, "pmin")
     return tree_util.tree_map(lambda v: bind(P.pmin_p, _array(v), axes=names), x)

@@ -31,6 +31,7 @@ def operator_index(x):
 
 
 def broadcast_in_dim(operand, shape, broadcast_dimensions):
+    """Broadcast `operand` to `shape`, its axes landing at `broadcast_dimensions`."""
     shape = _ints(shape, "broadcast_in_dim", "shape")
     bd = _ints(broadcast_dimensions, "broadcast_in_dim", "broadcast_dimensions")
     if shape_of(operand) == shape and bd == tuple(range(len(shape))):
@@ -39,6 +40,7 @@ def broadcast_in_dim(operand, shape, broadcast_dimensions):
 
 
 def broadcast(operand, sizes):
+    """Add leading axes of `sizes` to `operand`."""
     sizes = _ints(sizes, "broadcast", "sizes")
     nd = len(shape_of(operand))
     return broadcast_in_dim(operand, sizes + shape_of(operand),
@@ -46,6 +48,7 @@ def broadcast(operand, sizes):
 
 
 def reshape(operand, new_sizes, dimensions=None):
+    """`operand` with shape `new_sizes` (row-major; `dimensions` transposes first)."""
     new_sizes = _ints(new_sizes, "reshape", "new_sizes")
     dims = None if dimensions is None else _ints(dimensions, "reshape", "dimensions")
     if dims is not None and dims == tuple(range(len(dims))):
@@ -56,6 +59,7 @@ def reshape(operand, new_sizes, dimensions=None):
 
 
 def transpose(operand, permutation):
+    """Permute the axes of `operand`: output axis i is input axis `permutation[i]`."""
     perm = _ints(permutation, "transpose", "permutation")
     if perm == tuple(range(len(perm))) and len(perm) == len(shape_of(operand)):
         return operand
@@ -63,6 +67,7 @@ def transpose(operand, permutation):
 
 
 def squeeze(array, dimensions):
+    """Remove the size-1 axes `dimensions`."""
     nd = len(shape_of(array))
     dims = tuple(sorted(normalize_axis(d, nd, "squeeze", "dimensions") for d in dimensions))
     if not dims:
@@ -71,6 +76,7 @@ def squeeze(array, dimensions):
 
 
 def expand_dims(array, dimensions):
+    """Insert size-1 axes at `dimensions`."""
     nd = len(shape_of(array)) + len(dimensions)
     dims = tuple(sorted(normalize_axis(d, nd, "expand_dims", "dimensions") for d in dimensions))
     if not dims:
@@ -79,11 +85,13 @@ def expand_dims(array, dimensions):
 
 
 def rev(operand, dimensions):
+    """Reverse `operand` along `dimensions`."""
     dims = tuple(sorted(_ints(dimensions, "rev", "dimensions")))
     return operand if not dims else bind(P.rev_p, operand, dimensions=dims)
 
 
 def concatenate(operands_, dimension):
+    """Join `operands` along axis `dimension`."""
     ops = operands("concatenate", *operands_)
     if len(ops) == 1:
         return ops[0]
@@ -91,12 +99,14 @@ def concatenate(operands_, dimension):
 
 
 def pad(operand, padding_value, padding_config):
+    """Pad with `padding_value`: `padding_config` is (low, high, interior) per axis; negative low/high crop."""
     operand, padding_value = operands("pad", operand, padding_value)
     cfg = tuple(tuple(int(v) for v in c) for c in padding_config)
     return bind(P.pad_p, operand, padding_value, padding_config=cfg)
 
 
 def slice(operand, start_indices, limit_indices, strides=None):  # noqa: A001 - JAX's name
+    """The static slice `operand[start:limit:stride]` per axis."""
     start = _ints(start_indices, "slice", "start_indices")
     limit = _ints(limit_indices, "slice", "limit_indices")
     strides = None if strides is None else _ints(strides, "slice", "strides")
@@ -108,6 +118,7 @@ def slice(operand, start_indices, limit_indices, strides=None):  # noqa: A001 - 
 
 
 def slice_in_dim(operand, start_index, limit_index, stride=1, axis=0):
+    """The static slice `[start_index:limit_index:stride]` of `operand` along `axis`."""
     shape = shape_of(operand)
     axis = normalize_axis(axis, len(shape), "slice_in_dim")
     start = [0] * len(shape)
@@ -123,6 +134,7 @@ def slice_in_dim(operand, start_index, limit_index, stride=1, axis=0):
 
 
 def index_in_dim(operand, index, axis=0, keepdims=True):
+    """The entry `index` of `operand` along `axis`, keeping that axis with size 1 if `keepdims`."""
     shape = shape_of(operand)
     axis = normalize_axis(axis, len(shape), "index_in_dim")
     index = int(index)
@@ -144,6 +156,7 @@ def _reducer(prim):
         return bind(prim, operand, axes=axes)
 
     op.__name__ = prim.name
+    op.__doc__ = f"Reduce `operand` over `axes` (lax primitive `{prim.name}`)."
     return op
 
 
@@ -157,6 +170,7 @@ reduce_xor = _reducer(P.reduce_xor_p)
 
 
 def argmax(operand, axis, index_dtype):
+    """Index of the largest value along `axis` (the first one on ties; NaN counts as largest), as `index_dtype`."""
     nd = len(shape_of(operand))
     axis = normalize_axis(axis, nd, "argmax")
     return bind(P.argmax_p, operand, axes=(axis,),
@@ -164,6 +178,7 @@ def argmax(operand, axis, index_dtype):
 
 
 def argmin(operand, axis, index_dtype):
+    """Index of the smallest value along `axis` (the first one on ties; NaN counts as smallest), as `index_dtype`."""
     nd = len(shape_of(operand))
     axis = normalize_axis(axis, nd, "argmin")
     return bind(P.argmin_p, operand, axes=(axis,),
@@ -203,6 +218,7 @@ def _cumulative(prim):
         return bind(prim, operand, axis=axis, reverse=bool(reverse))
 
     op.__name__ = prim.name
+    op.__doc__ = f"Cumulative {prim.name.removeprefix('cum')} along `axis` (from the end if `reverse`)."
     return op
 
 
@@ -216,12 +232,14 @@ cumlogsumexp = _cumulative(P.cumlogsumexp_p)
 
 
 class Precision:
+    """Precision of matrix products (DEFAULT, HIGH, HIGHEST); on the CPU every choice computes in full precision."""
     DEFAULT = None
     HIGH = "high"
     HIGHEST = "highest"
 
 
 def dot_general(lhs, rhs, dimension_numbers, precision=None, preferred_element_type=None):
+    """Generalised tensor contraction: `dimension_numbers = ((lhs_contract, rhs_contract), (lhs_batch, rhs_batch))`."""
     (lc, rc), (lb, rb) = dimension_numbers
     dn = ((_ints(lc, "dot_general", "contracting dims"), _ints(rc, "dot_general", "contracting dims")),
           (_ints(lb, "dot_general", "batch dims"), _ints(rb, "dot_general", "batch dims")))
@@ -240,6 +258,7 @@ def dot(lhs, rhs, precision=None, preferred_element_type=None):
 
 
 def sort(operand, dimension=-1, is_stable=True, num_keys=1):
+    """Sort `operand` (or a tuple of operands by the first `num_keys`) along `dimension`."""
     single = not isinstance(operand, (tuple, list))
     ops = (operand,) if single else tuple(operand)
     nd = len(shape_of(ops[0]))
@@ -249,11 +268,13 @@ def sort(operand, dimension=-1, is_stable=True, num_keys=1):
 
 
 def sort_key_val(keys, values, dimension=-1, is_stable=True):
+    """Sort `keys` along `dimension` and permute `values` the same way; returns (keys, values)."""
     k, v = sort((keys, values), dimension, is_stable, 1)
     return k, v
 
 
 def full(shape, fill_value, dtype=None):
+    """An array of `shape` filled with `fill_value` (of `dtype`, or the value's)."""
     from .elementwise import convert_element_type
 
     shape = _ints(shape, "full", "shape") if np.ndim(shape) else (int(shape),)

@@ -80,6 +80,7 @@ _where = where
 
 
 def identity(x):
+    """Returns `x` unchanged (as an array)."""
     _check("identity", x)
     return to_array(x)
 
@@ -115,6 +116,7 @@ def relu6(x):
 
 
 def leaky_relu(x, negative_slope=1e-2):
+    """`x` where positive, `negative_slope * x` elsewhere."""
     _check("leaky_relu", x)
     x = to_array(x)
     return _where(U.greater_equal(x, 0), x, U.multiply(negative_slope, x))
@@ -143,12 +145,14 @@ hard_swish = hard_silu
 
 
 def sparse_plus(x):
+    """Sparse plus: 0 for x <= -1, (x + 1)**2 / 4 for -1 < x < 1, x for x >= 1."""
     x = _float("sparse_plus", x)
     quad = U.true_divide(U.square(U.add(x, 1.0)), 4.0)
     return _where(U.less_equal(x, -1.0), 0.0, _where(U.greater_equal(x, 1.0), x, quad))
 
 
 def sparse_sigmoid(x):
+    """Sparse sigmoid: 0 for x <= -1, (x + 1) / 2 for -1 < x < 1, 1 for x >= 1."""
     x = _float("sparse_sigmoid", x)
     return U.multiply(0.5, U.minimum(U.maximum(U.add(x, 1.0), 0.0), 2.0))
 
@@ -173,6 +177,7 @@ def log_sigmoid(x):
 
 
 def soft_sign(x):
+    """`x / (|x| + 1)`."""
     x = _float("soft_sign", x)
     return lax.div(x, lax.add(lax.abs(x), _c(1, x)))
 
@@ -187,16 +192,19 @@ swish = silu
 
 
 def mish(x):
+    """Mish: `x * tanh(softplus(x))`."""
     x = _float("mish", x)
     return lax.mul(x, lax.tanh(softplus(x)))
 
 
 def squareplus(x, b=4):
+    """Squareplus: `(x + sqrt(x**2 + b)) / 2`, a smooth relu."""
     x = _float("squareplus", x)
     return U.true_divide(U.add(x, U.sqrt(U.add(U.square(x), b))), 2)
 
 
 def tanh(x):
+    """Hyperbolic tangent (jax.nn.tanh is jax.numpy.tanh)."""
     return U.tanh(_float("tanh", x))
 
 

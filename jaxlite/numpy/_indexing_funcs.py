@@ -201,6 +201,7 @@ def argwhere(a, *, size=None, fill_value=None):
 
 
 def flatnonzero(a, *, size=None, fill_value=None):
+    """Indices of the nonzero entries of `a` raveled (give `size` under jit)."""
     check_arraylike("flatnonzero", a)
     a = to_array(a)
     return nonzero(lax.reshape(a, (a.size,)), size=size, fill_value=fill_value)[0]
@@ -210,6 +211,7 @@ def flatnonzero(a, *, size=None, fill_value=None):
 
 
 def diag_indices(n, ndim=2):
+    """Index arrays for the main diagonal of an `ndim`-dimensional array of side `n`."""
     n, ndim = operator.index(n), operator.index(ndim)
     if n < 0 or ndim < 0:
         raise ValueError(f"jaxlite.numpy.diag_indices: n ({n}) and ndim ({ndim}) must be >= 0")
@@ -217,6 +219,7 @@ def diag_indices(n, ndim=2):
 
 
 def diag_indices_from(arr):
+    """Index arrays for the main diagonal of `arr` (all sides equal)."""
     check_arraylike("diag_indices_from", arr)
     shp = tuple(np.shape(arr)) if not isinstance(arr, (Array, Tracer)) else tuple(arr.shape)
     if len(shp) < 2 or len(set(shp)) != 1:
@@ -233,10 +236,12 @@ def _tri_indices(fname, np_fn, n, k, m):
 
 
 def tril_indices(n, k=0, m=None):
+    """Row and column indices of the lower triangle (diagonal offset `k`) of an n x m array."""
     return _tri_indices("tril_indices", np.tril_indices, n, k, m)
 
 
 def triu_indices(n, k=0, m=None):
+    """Row and column indices of the upper triangle (diagonal offset `k`) of an n x m array."""
     return _tri_indices("triu_indices", np.triu_indices, n, k, m)
 
 
@@ -249,10 +254,12 @@ def _tri_from(fname, arr, k, fn):
 
 
 def tril_indices_from(arr, k=0):
+    """tril_indices for the shape of the 2-D `arr`."""
     return _tri_from("tril_indices_from", arr, k, tril_indices)
 
 
 def triu_indices_from(arr, k=0):
+    """triu_indices for the shape of the 2-D `arr`."""
     return _tri_from("triu_indices_from", arr, k, triu_indices)
 
 

@@ -73,6 +73,7 @@ def concatenate(arrays, axis=0, dtype=None):
 
 
 def concat(arrays, /, *, axis=0):
+    """Join `arrays` along an existing `axis` (the array API's name for concatenate)."""
     return concatenate(arrays, axis=axis)
 
 
@@ -94,6 +95,7 @@ def stack(arrays, axis=0, out=None, dtype=None):
 
 
 def unstack(x, /, *, axis=0):
+    """Split `x` along `axis` into a tuple of arrays without that axis."""
     x = _arr("unstack", x, "x")
     if x.ndim == 0:
         raise ValueError("jaxlite.numpy.unstack: cannot unstack a 0-d array")
@@ -102,30 +104,35 @@ def unstack(x, /, *, axis=0):
 
 
 def hstack(tup, dtype=None):
+    """Join arrays column-wise (along axis 1; axis 0 for 1-D arrays)."""
     arrs = atleast_1d(*_sequence("hstack", tup)) if len(tup) else []
     arrs = [arrs] if not isinstance(arrs, list) else arrs
     return concatenate(arrs, 0 if arrs and arrs[0].ndim == 1 else 1, dtype=dtype)
 
 
 def vstack(tup, dtype=None):
+    """Join arrays row-wise (along axis 0, after making them at least 2-D)."""
     arrs = atleast_2d(*_sequence("vstack", tup)) if len(tup) else []
     arrs = [arrs] if not isinstance(arrs, list) else arrs
     return concatenate(arrs, 0, dtype=dtype)
 
 
 def dstack(tup, dtype=None):
+    """Join arrays depth-wise (along axis 2, after making them at least 3-D)."""
     arrs = atleast_3d(*_sequence("dstack", tup)) if len(tup) else []
     arrs = [arrs] if not isinstance(arrs, list) else arrs
     return concatenate(arrs, 2, dtype=dtype)
 
 
 def column_stack(tup):
+    """Stack 1-D arrays as columns of a 2-D array (2-D arrays are joined along axis 1)."""
     arrs = [to_array(x) for x in _sequence("column_stack", tup)]
     arrs = [lax.reshape(x, (x.shape[0], 1)) if x.ndim == 1 else atleast_2d(x) for x in arrs]
     return concatenate(arrs, 1)
 
 
 def append(arr, values, axis=None):
+    """`arr` with `values` appended along `axis` (both raveled when `axis` is None)."""
     if axis is None:
         arr, values = _arr("append", arr, "arr"), _arr("append", values, "values")
         return concatenate([lax.reshape(arr, (arr.size,)), lax.reshape(values, (values.size,))], 0)
@@ -176,6 +183,7 @@ def array_split(ary, indices_or_sections, axis=0):
 
 
 def hsplit(ary, indices_or_sections):
+    """Split along axis 1 (axis 0 for 1-D arrays); see split."""
     a = _arr("hsplit", ary, "ary")
     if a.ndim == 0:
         raise ValueError("jaxlite.numpy.hsplit: needs an array of at least 1 dimension")
@@ -183,6 +191,7 @@ def hsplit(ary, indices_or_sections):
 
 
 def vsplit(ary, indices_or_sections):
+    """Split along axis 0; see split."""
     a = _arr("vsplit", ary, "ary")
     if a.ndim < 2:
         raise ValueError("jaxlite.numpy.vsplit: needs an array of at least 2 dimensions, got shape "
@@ -191,6 +200,7 @@ def vsplit(ary, indices_or_sections):
 
 
 def dsplit(ary, indices_or_sections):
+    """Split along axis 2; see split."""
     a = _arr("dsplit", ary, "ary")
     if a.ndim < 3:
         raise ValueError("jaxlite.numpy.dsplit: needs an array of at least 3 dimensions, got shape "
@@ -202,6 +212,7 @@ def dsplit(ary, indices_or_sections):
 
 
 def tile(A, reps):  # noqa: N803 - NumPy's name
+    """Repeat `A` `reps` times along each axis."""
     a = _arr("tile", A, "A")
     reps = canonical_shape(reps, "tile", "reps")
     nd = max(len(reps), a.ndim)
@@ -294,10 +305,12 @@ def _atleast(fname, arys, fix):
 
 
 def atleast_1d(*arys):
+    """The arrays, each with at least one axis."""
     return _atleast("atleast_1d", arys, lambda a: lax.reshape(a, (1,)) if a.ndim == 0 else a)
 
 
 def atleast_2d(*arys):
+    """The arrays, each with at least two axes (new axes in front)."""
     return _atleast("atleast_2d", arys,
                     lambda a: lax.reshape(a, (1,) * (2 - a.ndim) + tuple(a.shape)) if a.ndim < 2 else a)
 
@@ -313,4 +326,5 @@ def _to_3d(a):
 
 
 def atleast_3d(*arys):
+    """The arrays, each with at least three axes (as NumPy places them)."""
     return _atleast("atleast_3d", arys, _to_3d)

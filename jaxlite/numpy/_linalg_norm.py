@@ -201,6 +201,7 @@ def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
 
 
 def matrix_norm(x, /, *, keepdims=False, ord="fro"):
+    """The matrix norm `ord` ('fro', 'nuc', 1, 2, inf, ...) over the last two axes."""
     return norm(x, ord=ord, axis=(-2, -1), keepdims=keepdims)
 
 

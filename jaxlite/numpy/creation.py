@@ -209,10 +209,12 @@ def _filled(shape, value, dtype, fname, weak=False):
 
 
 def zeros(shape, dtype=None, *, device=None):
+    """An array of `shape` filled with zeros."""
     return _filled(shape, 0, dtype, "zeros")
 
 
 def ones(shape, dtype=None, *, device=None):
+    """An array of `shape` filled with ones."""
     return _filled(shape, 1, dtype, "ones")
 
 
@@ -222,6 +224,7 @@ def empty(shape, dtype=None, *, device=None):
 
 
 def full(shape, fill_value, dtype=None, *, device=None):
+    """An array of `shape` filled with `fill_value`."""
     shape = canonical_shape(shape, "full")
     check_arraylike("full", fill_value)
     dtype = check_dtype_arg(dtype, "full")
@@ -249,18 +252,22 @@ def _like(fname, a, fill_value, dtype, shape):
 
 
 def zeros_like(a, dtype=None, shape=None, *, device=None):
+    """Zeros with the shape and dtype of `a` (or those given)."""
     return _like("zeros_like", a, 0, dtype, shape)
 
 
 def ones_like(a, dtype=None, shape=None, *, device=None):
+    """Ones with the shape and dtype of `a` (or those given)."""
     return _like("ones_like", a, 1, dtype, shape)
 
 
 def empty_like(prototype, dtype=None, shape=None, *, device=None):
+    """An array like `prototype`; as in JAX, it is filled with zeros."""
     return _like("empty_like", prototype, 0, dtype, shape)
 
 
 def full_like(a, fill_value, dtype=None, shape=None, *, device=None):
+    """`fill_value` with the shape and dtype of `a` (or those given)."""
     return _like("full_like", a, fill_value, dtype, shape)
 
 
@@ -420,16 +427,19 @@ def _dims(n, m, fname):
 
 
 def eye(N, M=None, k=0, dtype=None, *, device=None):  # noqa: N803 - NumPy's names
+    """An N x M array with ones on diagonal `k` and zeros elsewhere."""
     n, m = _dims(N, M, "eye")
     dtype = check_dtype_arg(dtype, "eye") or _default_float()
     return lax.convert_element_type(_offset_mask(n, m, k, lax.eq), dtype)
 
 
 def identity(n, dtype=None):
+    """The n x n identity matrix."""
     return eye(n, dtype=dtype)
 
 
 def tri(N, M=None, k=0, dtype=None):  # noqa: N803
+    """An N x M array with ones at and below diagonal `k`."""
     n, m = _dims(N, M, "tri")
     dtype = check_dtype_arg(dtype, "tri") or _default_float()
     return lax.convert_element_type(_offset_mask(n, m, k, lax.ge), dtype)
@@ -503,6 +513,7 @@ def diag(v, k=0):
 
 
 def diagflat(v, k=0):
+    """A 2-D array with the flattened `v` on diagonal `k`."""
     check_arraylike("diagflat", v)
     v = to_array(v)
     return diag(lax.reshape(v, (v.size,)), k)

@@ -124,10 +124,12 @@ def eigh(a, UPLO=None, symmetrize_input=True):
 
 
 def eigvalsh(a, UPLO="L", *, symmetrize_input=True):
+    """Eigenvalues of a Hermitian (symmetric) matrix, ascending."""
     return eigh(a, UPLO, symmetrize_input).eigenvalues
 
 
 def eig(a):
+    """Eigenvalues and right eigenvectors of a general square matrix (complex results; not differentiable)."""
     raise NotImplementedError(
         "jaxlite.numpy.linalg.eig: general (non-symmetric) eigendecomposition is not available; "
         "use jnp.linalg.eigh for symmetric or Hermitian matrices"
@@ -135,6 +137,7 @@ def eig(a):
 
 
 def eigvals(a):
+    """Eigenvalues of a general square matrix (complex results)."""
     raise NotImplementedError(
         "jaxlite.numpy.linalg.eigvals: general (non-symmetric) eigenvalues are not available; "
         "use jnp.linalg.eigvalsh for symmetric or Hermitian matrices"

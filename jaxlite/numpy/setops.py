@@ -190,16 +190,19 @@ def unique_values(x, /, *, size=None, fill_value=None):
 
 
 def unique_counts(x, /, *, size=None, fill_value=None):
+    """The unique values of `x` and how often each occurs (array API)."""
     v, c = unique(x, return_counts=True, equal_nan=False, size=size, fill_value=fill_value)
     return UniqueCountsResult(v, c)
 
 
 def unique_inverse(x, /, *, size=None, fill_value=None):
+    """The unique values of `x` and the indices that rebuild `x` from them (array API)."""
     v, inv = unique(x, return_inverse=True, equal_nan=False, size=size, fill_value=fill_value)
     return UniqueInverseResult(v, inv)
 
 
 def unique_all(x, /, *, size=None, fill_value=None):
+    """Unique values, first indices, inverse indices and counts of `x` (array API)."""
     v, i, inv, c = unique(x, True, True, True, equal_nan=False, size=size, fill_value=fill_value)
     return UniqueAllResult(v, i, inv, c)
 

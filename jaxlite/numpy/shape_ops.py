@@ -112,6 +112,7 @@ def reshape(a, shape=None, order="C", *, newshape=None, copy=None):
 
 
 def ravel(a, order="C"):
+    """`a` flattened to one axis (row-major)."""
     a = _arr("ravel", a, "a")
     return reshape(a, (a.size,), order=order)
 
@@ -129,12 +130,14 @@ def _perm(axes, nd, fname):
 
 
 def transpose(a, axes=None):
+    """`a` with its axes permuted by `axes` (reversed when None)."""
     a = _arr("transpose", a, "a")
     perm = tuple(range(a.ndim))[::-1] if axes is None else _perm(axes, a.ndim, "transpose")
     return lax.transpose(a, perm)
 
 
 def permute_dims(a, /, axes):
+    """`a` with its axes permuted by `axes` (the array API's transpose)."""
     return transpose(a, axes)
 
 
@@ -146,6 +149,7 @@ def matrix_transpose(x, /):
 
 
 def swapaxes(a, axis1, axis2):
+    """`a` with `axis1` and `axis2` exchanged."""
     a = _arr("swapaxes", a, "a")
     i = canonicalize_axis(axis1, a.ndim, "swapaxes")
     j = canonicalize_axis(axis2, a.ndim, "swapaxes")
@@ -155,6 +159,7 @@ def swapaxes(a, axis1, axis2):
 
 
 def moveaxis(a, source, destination):
+    """`a` with the axes `source` moved to `destination`, the others keeping their order."""
     a = _arr("moveaxis", a, "a")
     src = (source,) if np.ndim(source) == 0 else tuple(source)
     dst = (destination,) if np.ndim(destination) == 0 else tuple(destination)
@@ -176,6 +181,7 @@ def moveaxis(a, source, destination):
 
 
 def rollaxis(a, axis, start=0):
+    """`a` with `axis` moved to position `start`."""
     a = _arr("rollaxis", a, "a")
     axis = canonicalize_axis(axis, a.ndim, "rollaxis")
     start = operator.index(start)
@@ -188,6 +194,7 @@ def rollaxis(a, axis, start=0):
 
 
 def squeeze(a, axis=None):
+    """`a` without its size-1 axes (or only those in `axis`)."""
     a = _arr("squeeze", a, "a")
     if axis is None:
         axes = tuple(i for i, d in enumerate(a.shape) if d == 1)
@@ -201,6 +208,7 @@ def squeeze(a, axis=None):
 
 
 def expand_dims(a, axis):
+    """`a` with size-1 axes inserted at `axis`."""
     a = _arr("expand_dims", a, "a")
     axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
     nd = a.ndim + len(axes)
@@ -214,11 +222,13 @@ def expand_dims(a, axis):
 
 
 def broadcast_shapes(*shapes):
+    """The shape that the given shapes broadcast to."""
     shapes = [canonical_shape(s, "broadcast_shapes", "shapes") for s in shapes]
     return _broadcast_shapes(*shapes, fname="broadcast_shapes")
 
 
 def broadcast_to(array, shape):
+    """`array` broadcast to `shape`."""
     a = _arr("broadcast_to", array, "array")
     shape = canonical_shape(shape, "broadcast_to")
     if a.ndim > len(shape):
@@ -237,6 +247,7 @@ def broadcast_to(array, shape):
 
 
 def broadcast_arrays(*args):
+    """The arrays broadcast against each other."""
     check_arraylike("broadcast_arrays", *args)
     arrs = [to_array(a) for a in args]
     shp = _broadcast_shapes(*(tuple(a.shape) for a in arrs), fname="broadcast_arrays")
@@ -247,11 +258,13 @@ def broadcast_arrays(*args):
 
 
 def flip(m, axis=None):
+    """`m` reversed along `axis` (all axes when None)."""
     m = _arr("flip", m, "m")
     return lax.rev(m, canonicalize_axes(axis, m.ndim, "flip"))
 
 
 def fliplr(m):
+    """`m` reversed along axis 1."""
     m = _arr("fliplr", m, "m")
     if m.ndim < 2:
         raise ValueError("jaxlite.numpy.fliplr: needs an array of at least 2 dimensions, got shape "
@@ -260,6 +273,7 @@ def fliplr(m):
 
 
 def flipud(m):
+    """`m` reversed along axis 0."""
     m = _arr("flipud", m, "m")
     if m.ndim < 1:
         raise ValueError("jaxlite.numpy.flipud: needs an array of at least 1 dimension")
@@ -421,14 +435,17 @@ def _aval_shape(a):
 
 
 def ndim(a):
+    """The number of axes of `a`."""
     return len(_aval_shape(a))
 
 
 def shape(a):
+    """The shape of `a`."""
     return _aval_shape(a)
 
 
 def size(a, axis=None):
+    """The number of elements of `a` (along `axis` if given)."""
     s = _aval_shape(a)
     if axis is None:
         return int(np.prod(s, dtype=np.int64))
@@ -447,6 +464,7 @@ def promote_types(a, b):
 
 
 def isscalar(element):
+    """Whether `element` is a scalar (a Python number or a 0-d array-like)."""
     if isinstance(element, (bool, int, float, complex, np.generic)):
         return True
     if isinstance(element, (Array, Tracer, np.ndarray)):
@@ -455,6 +473,7 @@ def isscalar(element):
 
 
 def iscomplexobj(x):
+    """Whether `x` has a complex dtype."""
     if x is None:
         return False
     try:
@@ -465,4 +484,5 @@ def iscomplexobj(x):
 
 
 def isrealobj(x):
+    """Whether `x` does not have a complex dtype."""
     return not iscomplexobj(x)

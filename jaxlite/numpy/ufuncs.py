@@ -297,6 +297,7 @@ fmod = _binary("fmod", lambda x, y: lax.rem(x, y), P.rem_p, fast_kinds="f")
 
 
 def divmod(x, y, /):  # noqa: A001 - NumPy's name
+    """`(x // y, x % y)`, elementwise, with Python's sign conventions."""
     return floor_divide(x, y), remainder(x, y)
 
 
@@ -325,6 +326,7 @@ def _int_power(x, y):
 
 
 def power(x, y, /):
+    """`x ** y` elementwise; an integer exponent of an integer array must be non-negative."""
     check_arraylike("power", x, y)
     if isinstance(y, int) and not isinstance(y, bool) and not isinstance(x, (bool, int, float, complex)):
         x = to_array(x)
@@ -343,6 +345,7 @@ def power(x, y, /):
 
 
 def float_power(x, y, /):
+    """`x ** y` computed in floating point (the default float dtype at least)."""
     check_arraylike("float_power", x, y)
     dt = dtypes.default_float(core.config.x64)
     x, y = (lax.convert_element_type(to_array(v), dt) for v in (x, y))
@@ -433,6 +436,7 @@ fix = trunc
 
 
 def round(a, decimals=0, out=None):  # noqa: A001
+    """Round to `decimals` decimal places, ties to even."""
     if out is not None:
         raise TypeError("jaxlite.numpy.round: the `out` argument is not supported (arrays are immutable)")
     check_arraylike("round", a)
@@ -453,6 +457,7 @@ around = round
 
 
 def isfinite(x, /):
+    """Elementwise: neither infinite nor NaN."""
     check_arraylike("isfinite", x)
     x = to_array(x)
     if not dtypes.is_inexact(x.dtype):
@@ -463,6 +468,7 @@ def isfinite(x, /):
 
 
 def isinf(x, /):
+    """Elementwise: positive or negative infinity."""
     check_arraylike("isinf", x)
     x = to_array(x)
     if not dtypes.is_inexact(x.dtype):
@@ -473,6 +479,7 @@ def isinf(x, /):
 
 
 def isnan(x, /):
+    """Elementwise: NaN."""
     check_arraylike("isnan", x)
     x = to_array(x)
     if not dtypes.is_inexact(x.dtype):
@@ -481,6 +488,7 @@ def isnan(x, /):
 
 
 def isposinf(x, /):
+    """Elementwise: positive infinity."""
     x = to_array(x)
     if not dtypes.is_float(x.dtype):
         return lax.full(x.shape, False, dtypes.bool_)
@@ -488,6 +496,7 @@ def isposinf(x, /):
 
 
 def isneginf(x, /):
+    """Elementwise: negative infinity."""
     x = to_array(x)
     if not dtypes.is_float(x.dtype):
         return lax.full(x.shape, False, dtypes.bool_)
@@ -495,6 +504,7 @@ def isneginf(x, /):
 
 
 def signbit(x, /):
+    """Elementwise: the sign bit is set (true for -0.0)."""
     check_arraylike("signbit", x)
     x = to_array(x)
     if dtypes.is_unsigned(x.dtype) or dtypes.is_bool(x.dtype):
@@ -506,6 +516,7 @@ def signbit(x, /):
 
 
 def copysign(x1, x2, /):
+    """The magnitude of `x1` with the sign of `x2`, elementwise."""
     check_arraylike("copysign", x1, x2)
     x1, x2 = broadcast_args("copysign", *promote_dtypes_inexact(x1, x2))
     return where_(signbit(x2), lax.neg(lax.abs(x1)), lax.abs(x1))
@@ -521,11 +532,13 @@ def where_(c, x, y):
 
 
 def logical_not(x, /):
+    """Elementwise logical NOT (nonzero is true)."""
     check_arraylike("logical_not", x)
     return lax.bitwise_not(_to_bool(to_array(x)))
 
 
 def invert(x, /):
+    """Elementwise bitwise NOT (logical NOT for booleans)."""
     check_arraylike("invert", x)
     x = to_array(x)
     if dtypes.is_inexact(x.dtype):
@@ -537,6 +550,7 @@ bitwise_not = bitwise_invert = invert
 
 
 def conjugate(x, /):
+    """The complex conjugate, elementwise (real input unchanged)."""
     x = to_array(x)
     return lax.conj(x) if dtypes.is_complex(x.dtype) else x
 
@@ -545,16 +559,19 @@ conj = conjugate
 
 
 def real(x, /):
+    """The real part, elementwise."""
     x = to_array(x)
     return lax.real(x) if dtypes.is_complex(x.dtype) else x
 
 
 def imag(x, /):
+    """The imaginary part, elementwise (zeros for real input)."""
     x = to_array(x)
     return lax.imag(x) if dtypes.is_complex(x.dtype) else lax.full(x.shape, 0, x.dtype)
 
 
 def angle(z, deg=False):
+    """The argument of complex `z`, in radians (degrees if `deg`)."""
     z = to_array(z)
     if dtypes.is_complex(z.dtype):
         re, im = lax.real(z), lax.imag(z)
@@ -566,6 +583,7 @@ def angle(z, deg=False):
 
 
 def hypot(x1, x2, /):
+    """`sqrt(x1**2 + x2**2)` elementwise, without overflow in the squares."""
     check_arraylike("hypot", x1, x2)
     x1, x2 = broadcast_args("hypot", *promote_dtypes_inexact(x1, x2))
     a, b = lax.abs(x1), lax.abs(x2)
@@ -577,6 +595,7 @@ def hypot(x1, x2, /):
 
 
 def logaddexp(x1, x2, /):
+    """`log(exp(x1) + exp(x2))` elementwise, computed stably."""
     check_arraylike("logaddexp", x1, x2)
     x1, x2 = broadcast_args("logaddexp", *promote_dtypes_inexact(x1, x2))
     amax = lax.max(x1, x2)
@@ -587,12 +606,14 @@ def logaddexp(x1, x2, /):
 
 
 def logaddexp2(x1, x2, /):
+    """`log2(2**x1 + 2**x2)` elementwise, computed stably."""
     x1, x2 = broadcast_args("logaddexp2", *promote_dtypes_inexact(x1, x2))
     ln2 = lax.full((), np.log(2), x1.dtype)
     return lax.div(logaddexp(lax.mul(x1, ln2), lax.mul(x2, ln2)), ln2)
 
 
 def heaviside(x1, x2, /):
+    """The Heaviside step: 0 where x1 < 0, `x2` where x1 == 0, 1 where x1 > 0."""
     x1, x2 = broadcast_args("heaviside", *promote_dtypes_inexact(x1, x2))
     zero = lax.full((), 0, x1.dtype)
     one = lax.full((), 1, x1.dtype)
@@ -601,6 +622,7 @@ def heaviside(x1, x2, /):
 
 
 def sinc(x, /):
+    """The normalised sinc `sin(pi x) / (pi x)`, 1 at 0."""
     (x,) = promote_dtypes_inexact(x)
     zero = lax.full((), 0, x.dtype)
     pix = lax.mul(x, lax.full((), np.pi, x.dtype))
@@ -610,16 +632,19 @@ def sinc(x, /):
 
 
 def ldexp(x1, x2, /):
+    """`x1 * 2**x2` elementwise."""
     (x1,) = promote_dtypes_inexact(x1)
     x2 = to_array(x2)
     return multiply(x1, power(lax.full((), 2, x1.dtype), lax.convert_element_type(x2, x1.dtype)))
 
 
 def fmax(x1, x2, /):
+    """Elementwise maximum that ignores NaN (NaN only when both are NaN)."""
     x1, x2 = broadcast_args("fmax", *promote_dtypes(x1, x2))
     return where_(isnan(x1), x2, where_(isnan(x2), x1, lax.max(x1, x2)))
 
 
 def fmin(x1, x2, /):
+    """Elementwise minimum that ignores NaN (NaN only when both are NaN)."""
     x1, x2 = broadcast_args("fmin", *promote_dtypes(x1, x2))
     return where_(isnan(x1), x2, where_(isnan(x2), x1, lax.min(x1, x2)))

@@ -72,6 +72,7 @@ def _finish(x, vector):
 
 
 def cholesky(a, lower=False, overwrite_a=False, check_finite=True):
+    """The Cholesky factor of a positive-definite matrix (upper triangular unless `lower`)."""
     (a,) = _inexact("cholesky", a)
     _square("cholesky", a)
     L = lax.linalg.cholesky(a)
@@ -234,10 +235,12 @@ def lu(a, permute_l=False, overwrite_a=False, check_finite=True):
 
 
 def inv(a, overwrite_a=False, check_finite=True):
+    """The inverse of a square matrix."""
     return _np_linalg.inv(a)
 
 
 def det(a, overwrite_a=False, check_finite=True):
+    """The determinant of a square matrix."""
     return _np_linalg.det(a)
 
 
@@ -265,6 +268,7 @@ def eigh(
 
 
 def qr(a, overwrite_a=False, lwork=None, mode="full", pivoting=False, check_finite=True):
+    """The QR decomposition (`mode` 'full', 'economic' or 'r', as SciPy)."""
     if pivoting:
         raise NotImplementedError(f"{_fname('qr')}: pivoting=True is not supported")
     modes = {"full": "complete", "economic": "reduced", "r": "r"}
@@ -275,6 +279,7 @@ def qr(a, overwrite_a=False, lwork=None, mode="full", pivoting=False, check_fini
 
 
 def svd(a, full_matrices=True, compute_uv=True, overwrite_a=False, check_finite=True, lapack_driver="gesdd"):
+    """The singular value decomposition `u, s, vh` (only `s` unless `compute_uv`)."""
     out = _np_linalg.svd(a, full_matrices=full_matrices, compute_uv=compute_uv)
     return tuple(out) if compute_uv else out
 

@@ -228,26 +228,31 @@ def log_softmax_impl(x, axis, where, name):
 
 
 def erf(x):
+    """The error function."""
     (x,) = _inexact("erf", x)
     return lax.erf(_real_float("erf", x))
 
 
 def erfc(x):
+    """The complementary error function `1 - erf(x)`, accurate for large x."""
     (x,) = _inexact("erfc", x)
     return lax.erfc(_real_float("erfc", x))
 
 
 def erfinv(x):
+    """The inverse of erf on (-1, 1)."""
     (x,) = _inexact("erfinv", x)
     return lax.erf_inv(_real_float("erfinv", x))
 
 
 def expit(x):
+    """The logistic sigmoid `1 / (1 + exp(-x))`."""
     (x,) = _inexact("expit", x)
     return lax.logistic(x)
 
 
 def logit(x):
+    """The inverse of expit: `log(x / (1 - x))`."""
     (x,) = _inexact("logit", x)
     return lax.log(lax.div(x, lax.sub(_c(1, x), x)))
 
@@ -262,6 +267,7 @@ def gammaln(x):
 
 
 def digamma(x):
+    """The digamma function, the derivative of gammaln."""
     (x,) = _inexact("digamma", x)
     return lax.digamma(_real_float("digamma", x))
 
@@ -292,6 +298,7 @@ def betaln(a, b):
 
 
 def beta(a, b):
+    """The beta function `gamma(a) gamma(b) / gamma(a + b)`."""
     a, b = _inexact("beta", a, b)
     sign = lax.mul(lax.mul(gammasgn(a), gammasgn(b)), gammasgn(lax.add(a, b)))
     return lax.mul(sign, lax.exp(betaln(a, b)))
@@ -311,6 +318,7 @@ def multigammaln(a, d):
 
 
 def factorial(n, exact=False):
+    """`n!` as the gamma function `gamma(n + 1)` (0 for negative n); `exact` is not supported."""
     if exact:
         raise NotImplementedError("jaxlite.scipy.special.factorial: exact=True is not supported")
     (n,) = _inexact("factorial", n)
@@ -358,6 +366,7 @@ def rel_entr(x, y):
 
 
 def kl_div(x, y):
+    """Elementwise `x log(x / y) - x + y` (SciPy's kl_div)."""
     x, y = _inexact("kl_div", x, y)
     return lax.add(lax.sub(rel_entr(x, y), x), y)
 
@@ -489,6 +498,7 @@ def i0e(x):
 
 
 def i0(x):
+    """The modified Bessel function of the first kind, order 0."""
     (x,) = _inexact("i0", x)
     return lax.mul(lax.exp(lax.abs(x)), i0e(x))
 
@@ -502,5 +512,6 @@ def i1e(x):
 
 
 def i1(x):
+    """The modified Bessel function of the first kind, order 1."""
     (x,) = _inexact("i1", x)
     return lax.mul(lax.exp(lax.abs(x)), i1e(x))
