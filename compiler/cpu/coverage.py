@@ -17,6 +17,7 @@ from .types import supported
 _CUMULATIVE = "cumulative scans: planned as loop kernels with a carried accumulator"
 _INDEXING = "data-dependent indexing: planned as kernels with computed (clamped) addresses"
 _CONTROL = "native loops arrive with issue 6's lowering"
+_WINDOWED = "rewritten by passes/conv.py into pad, strided slices, gemms and fused kernels first"
 _LAPACK = "linear algebra: planned as LAPACK calls (SciPy's cython_lapack capsules)"
 
 REASONS = {
@@ -54,6 +55,10 @@ REASONS = {
     P.custom_vjp_call_p: "inlined by the pipeline before lowering; interpreted only if it survives",
     P.threefry2x32_p: "random bits: planned as a native loop kernel of 32-bit add/rotate/xor",
     P.custom_lin_p: "only exists inside linearized programs, which are transposed, never run",
+    P.conv_general_dilated_p: _WINDOWED,
+    P.reduce_window_sum_p: _WINDOWED,
+    P.reduce_window_max_p: _WINDOWED,
+    P.reduce_window_min_p: _WINDOWED,
     P.cond_p: _CONTROL,
     P.while_p: _CONTROL,
     P.scan_p: _CONTROL,
