@@ -23,6 +23,10 @@ from .. import primitives as P
 from ..ir import ClosedJaxpr, Eqn, Literal, ShapedArray, Var
 from .util import Subst, rebuild
 
+# "auto": per output position when the output has fewer positions than the window has taps,
+# else per tap. "tap" / "position" force one (benchmarks/conv_bench.py compares them).
+STRATEGY = "auto"
+
 WINDOWED = (P.conv_general_dilated_p, P.reduce_window_sum_p, P.reduce_window_max_p,
             P.reduce_window_min_p)
 _COMBINE = {P.reduce_window_sum_p: P.add_p, P.reduce_window_max_p: P.max_p,
@@ -108,6 +112,70 @@ def _lower_reduce_window(eqn, emit):
     return acc
 
 
+class _ConvShapes:
+    def __init__(self, n, N, C, O, I, G, B, window, out_spatial, pet):
+        self.n, self.N, self.C, self.O, self.I, self.G, self.B = n, N, C, O, I, G, B
+        self.pet = pet
+        self.window, self.out_spatial = list(window), list(out_spatial)
+
+
+def _grouped_dot(emit, xs, ws, middle, k, sh):
+    """Contract image samples xs (N, middle..., C) with kernel ws (k..., I, O) over C and the
+    first k axes of `middle` (those must be ws's leading axes). Returns the canonical layout
+    (N, rest of middle..., O), groups folded back into N or O."""
+    N, C, O, I, G, B = sh.N, sh.C, sh.O, sh.I, sh.G, sh.B
+    rest = list(middle[k:])
+    m = len(middle)
+    contract_x = tuple(range(1, 1 + k))
+    contract_w = tuple(range(k))
+    if G > 1:  # (N, M, G, C/G) x (K, C/G, G, O/G) -> (G, N, rest, O/G)
+        xs = emit.reshape(xs, (N, *middle, G, C // G))
+        ws = emit.reshape(ws, (*sh.window[:k], I, G, O // G))
+        dn = ((contract_x + (m + 2,), contract_w + (k,)), ((m + 1,), (k + 1,)))
+    elif B > 1:  # (B, N/B, M, C) x (K, C, B, O/B) -> (B, N/B, rest, O/B)
+        xs = emit.reshape(xs, (B, N // B, *middle, C))
+        ws = emit.reshape(ws, (*sh.window[:k], I, B, O // B))
+        dn = ((tuple(a + 1 for a in contract_x) + (m + 2,), contract_w + (k,)), ((0,), (k + 1,)))
+    else:  # (N, M, C) x (K, C, O) -> (N, rest, O)
+        dn = ((contract_x + (m + 1,), contract_w + (k,)), ((), ()))
+    out = emit(P.dot_general_p, xs, ws, dimension_numbers=dn, precision=None,
+               preferred_element_type=sh.pet)
+    if G > 1 or B > 1:  # (g, N', rest, O') -> (N', rest, g, O') -> (N', rest, O)
+        r = len(rest)
+        out = emit.transpose(out, (*range(1, r + 2), 0, r + 2))
+        out = emit.reshape(out, (N // B, *rest, O))
+    return out
+
+
+def _conv_by_tap(emit, x, w, p, sh):
+    """Sum over the kernel's taps of (image samples under the tap) @ (kernel at the tap)."""
+    acc = None
+    n, I, O = sh.n, sh.I, sh.O
+    for tap, xs in _tap_slices(emit, x, 1, sh.window, p["window_strides"], p["rhs_dilation"],
+                               sh.out_spatial, 1):
+        ws = emit.slice(w, list(tap) + [0, 0], [t + 1 for t in tap] + [I, O], [1] * (n + 2))
+        ws = emit.reshape(ws, (I, O))
+        prod = _grouped_dot(emit, xs, ws, sh.out_spatial, 0, sh)
+        acc = prod if acc is None else emit(P.add_p, acc, prod)
+    return acc
+
+
+def _conv_by_position(emit, x, w, p, sh):
+    """One gemm per output position, contracting the whole window: fewer gemms than taps when
+    the window is larger than the output (the kernel gradient's convolution). The positions'
+    results are stacked with one concatenate."""
+    n, strides, dil = sh.n, p["window_strides"], p["rhs_dilation"]
+    cols = []
+    for pos in np.ndindex(*sh.out_spatial):
+        start = [0] + [q * s for q, s in zip(pos, strides)] + [0]
+        limit = [sh.N] + [b + (k - 1) * d + 1 for b, k, d in zip(start[1:], sh.window, dil)]
+        xs = emit.slice(x, start, limit + [sh.C], [1] + list(dil) + [1])  # (N, window..., C)
+        col = _grouped_dot(emit, xs, w, sh.window, n, sh)  # (N, O)
+        cols.append(emit.reshape(col, (sh.N // sh.B, 1, sh.O)))
+    acc = cols[0] if len(cols) == 1 else emit(P.concatenate_p, *cols, dimension=1)
+    return emit.reshape(acc, (sh.N // sh.B, *sh.out_spatial, sh.O))
+
+
 def _lower_conv(eqn, emit):
     lhs, rhs = eqn.invars
     p = eqn.params
@@ -121,35 +189,18 @@ def _lower_conv(eqn, emit):
     out_spatial = [out_aval.shape[a] for a in out_spec[2:]]
     if out_aval.size == 0 or C == 0 or 0 in window:
         return emit.zeros(out_aval)
-    pet = p["preferred_element_type"]
     x = emit.transpose(lhs, (lhs_spec[0], *lhs_spec[2:], lhs_spec[1]))  # (N, spatial..., C)
     w = emit.transpose(rhs, (*rhs_spec[2:], rhs_spec[1], rhs_spec[0]))  # (window..., I, O)
     config = [(0, 0, 0)] + [(lo, hi, d - 1) for (lo, hi), d in zip(p["padding"], p["lhs_dilation"])]
     x = emit.pad(x, 0, config + [(0, 0, 0)])
-    acc = None
-    for tap, xs in _tap_slices(emit, x, 1, window, p["window_strides"], p["rhs_dilation"],
-                               out_spatial, 1):
-        ws = emit.slice(w, list(tap) + [0, 0], [t + 1 for t in tap] + [I, O], [1] * (n + 2))
-        ws = emit.reshape(ws, (I, O))
-        if G > 1:  # (N, S, G, C/G) x (C/G, G, O/G) -> (G, N, S, O/G)
-            xs = emit.reshape(xs, (N, *out_spatial, G, C // G))
-            ws = emit.reshape(ws, (I, G, O // G))
-            dn = (((n + 2,), (0,)), ((n + 1,), (1,)))
-        elif B > 1:  # (B, N/B, S, C) x (C, B, O/B) -> (B, N/B, S, O/B)
-            xs = emit.reshape(xs, (B, N // B, *out_spatial, C))
-            ws = emit.reshape(ws, (I, B, O // B))
-            dn = (((n + 2,), (0,)), ((0,), (1,)))
-        else:  # (N, S, C) x (C, O) -> (N, S, O)
-            dn = (((n + 1,), (0,)), ((), ()))
-        prod = emit(P.dot_general_p, xs, ws, dimension_numbers=dn, precision=None,
-                    preferred_element_type=pet)
-        acc = prod if acc is None else emit(P.add_p, acc, prod)
-    if G > 1:  # (G, N, S, O/G) -> (N, S, G, O/G) -> (N, S, O)
-        acc = emit.transpose(acc, (*range(1, n + 2), 0, n + 2))
-        acc = emit.reshape(acc, (N, *out_spatial, O))
-    elif B > 1:  # (B, N/B, S, O/B) -> (N/B, S, B, O/B) -> (N/B, S, O)
-        acc = emit.transpose(acc, (*range(1, n + 2), 0, n + 2))
-        acc = emit.reshape(acc, (N // B, *out_spatial, O))
+    shapes = _ConvShapes(n, N, C, O, I, G, B, window, out_spatial, p["preferred_element_type"])
+    by_position = int(np.prod(out_spatial)) < int(np.prod(window))
+    if STRATEGY != "auto":
+        by_position = STRATEGY == "position"
+    if by_position:
+        acc = _conv_by_position(emit, x, w, p, shapes)
+    else:
+        acc = _conv_by_tap(emit, x, w, p, shapes)
     # acc is (N, spatial..., O): axis k of the result reads axis perm[k] of acc.
     perm = [0] * (n + 2)
     perm[out_spec[0]], perm[out_spec[1]] = 0, n + 1
