@@ -90,7 +90,7 @@ def run(repeat=50):
     from jaxlite.example_libraries import optimizers, stax
 
     results = {}
-    for strategy in ("auto", "tap", "position"):
+    for strategy in ("auto", "tap", "position", "im2col"):
         conv_pass.STRATEGY = strategy
         with tempfile.TemporaryDirectory() as cache:
             os.environ["JAXLITE_CACHE_DIR"] = cache

@@ -24,7 +24,7 @@ from ..ir import ClosedJaxpr, Eqn, Literal, ShapedArray, Var
 from .util import Subst, rebuild
 
 # "auto": per output position when the output has fewer positions than the window has taps,
-# else per tap. "tap" / "position" force one (benchmarks/conv_bench.py compares them).
+# else per tap. "tap" / "position" / "im2col" force one (benchmarks/conv_bench.py compares them).
 STRATEGY = "auto"
 
 WINDOWED = (P.conv_general_dilated_p, P.reduce_window_sum_p, P.reduce_window_max_p,
@@ -160,6 +160,32 @@ def _conv_by_tap(emit, x, w, p, sh):
     return acc
 
 
+def _conv_im2col(emit, x, w, p, sh):
+    """One gemm over all taps: the taps' samples concatenated along the feature axis."""
+    n, N, C, O, I, G, B, S = sh.n, sh.N, sh.C, sh.O, sh.I, sh.G, sh.B, sh.out_spatial
+    K = int(np.prod(sh.window))
+    cols = [xs for _, xs in _tap_slices(emit, x, 1, sh.window, p["window_strides"],
+                                        p["rhs_dilation"], S, 1)]
+    patches = cols[0] if K == 1 else emit(P.concatenate_p, *cols, dimension=n + 1)  # (N, S, K*C)
+    if G > 1:  # (N, S, K, G, C/G) x (K, C/G, G, O/G) -> (G, N, S, O/G)
+        xs = emit.reshape(patches, (N, *S, K, G, C // G))
+        ws = emit.reshape(w, (K, I, G, O // G))
+        dn = (((n + 1, n + 3), (0, 1)), ((n + 2,), (2,)))
+    elif B > 1:  # (B, N/B, S, K*C) x (K*C, B, O/B) -> (B, N/B, S, O/B)
+        xs = emit.reshape(patches, (B, N // B, *S, K * C))
+        ws = emit.reshape(w, (K * I, B, O // B))
+        dn = (((n + 2,), (0,)), ((0,), (1,)))
+    else:  # (N, S, K*C) x (K*C, O) -> (N, S, O)
+        xs, ws = patches, emit.reshape(w, (K * I, O))
+        dn = (((n + 1,), (0,)), ((), ()))
+    out = emit(P.dot_general_p, xs, ws, dimension_numbers=dn, precision=None,
+               preferred_element_type=sh.pet)
+    if G > 1 or B > 1:
+        out = emit.transpose(out, (*range(1, n + 2), 0, n + 2))
+        out = emit.reshape(out, (N // B, *S, O))
+    return out
+
+
 def _conv_by_position(emit, x, w, p, sh):
     """One gemm per output position, contracting the whole window: fewer gemms than taps when
     the window is larger than the output (the kernel gradient's convolution). The positions'
@@ -195,9 +221,9 @@ def _lower_conv(eqn, emit):
     x = emit.pad(x, 0, config + [(0, 0, 0)])
     shapes = _ConvShapes(n, N, C, O, I, G, B, window, out_spatial, p["preferred_element_type"])
     by_position = int(np.prod(out_spatial)) < int(np.prod(window))
-    if STRATEGY != "auto":
-        by_position = STRATEGY == "position"
-    if by_position:
+    if STRATEGY == "im2col":
+        acc = _conv_im2col(emit, x, w, p, shapes)
+    elif by_position if STRATEGY == "auto" else STRATEGY == "position":
         acc = _conv_by_position(emit, x, w, p, shapes)
     else:
         acc = _conv_by_tap(emit, x, w, p, shapes)

@@ -290,6 +290,12 @@ def shape_dependent(make_layer):
 # ---- convolution and pooling live in stax_conv.py --------------------------------------------
 
 from .stax_conv import (  # noqa: E402
-    AvgPool, Conv, Conv1DTranspose, ConvTranspose, GeneralConv, GeneralConvTranspose, MaxPool,
+    AvgPool,
+    Conv,
+    Conv1DTranspose,
+    ConvTranspose,
+    GeneralConv,
+    GeneralConvTranspose,
+    MaxPool,
     SumPool,
 )

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import functools
 
-from .. import lax
+from .. import lax, random
 from .. import numpy as jnp
-from .. import random
 from ..nn.initializers import glorot_normal, normal
 
 __all__ = [

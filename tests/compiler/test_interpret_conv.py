@@ -197,3 +197,18 @@ def test_pooling_becomes_one_fused_kernel():
     exe = compile_cpu(jb.build([y]))
     assert exe.program.count("interpret") == 0 and exe.program.count("gemm") == 0
     assert exe.program.count("kernel") == 1
+
+
+@pytest.mark.parametrize("strategy", ["tap", "position", "im2col"])
+@pytest.mark.parametrize("case", CONV_CASES)
+def test_every_conv_strategy_matches_interpreter(case, strategy, monkeypatch):
+    from compiler.passes import conv as conv_pass
+
+    monkeypatch.setattr(conv_pass, "STRATEGY", strategy)
+    closed, args = _conv_program(case)
+    lowered = lower_windowed(closed)
+    check_jaxpr(lowered)
+    assert "conv_general_dilated" not in {e.prim.name for e in lowered.jaxpr.eqns}
+    (want,), (got,) = eval_jaxpr(closed.jaxpr, closed.consts, *args), eval_jaxpr(lowered.jaxpr, lowered.consts, *args)
+    assert got.shape == want.shape and got.dtype == want.dtype
+    np.testing.assert_allclose(got, want, rtol=2e-5, atol=2e-5)
