@@ -90,7 +90,7 @@ def test_conv1d_transpose_layer_shape_and_jax():
     x = rng.randn(2, 5, 2).astype(np.float32)
     y = np.asarray(apply_fun(params, x))
     assert out_shape == y.shape == (2, 15, 3)
-    jax = pytest.importorskip("jax")
+    pytest.importorskip("jax")
     from jax.example_libraries import stax as jstax
 
     want = jstax.Conv1DTranspose(3, (4,), strides=(3,), padding="SAME")[1](

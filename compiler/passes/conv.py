@@ -10,9 +10,11 @@
   BLAS gemm. Feature and batch groups become the gemm's batch axis. The taps' products are added
   in one fused kernel.
 
-Per-tap gemms, rather than one im2col gemm, need no concatenate of the taps (a copy of the
-image per tap) and keep each gemm's operands in the layout the slice already has; measured on
-the 8x8-digits CNN in benchmarks/conv_bench.py.
+When the output has fewer positions than the window has taps (the kernel gradient's
+convolution, whose window is the whole image), one gemm per output position contracting the
+whole window is used instead, stacked with one concatenate: far fewer gemms and kernels, so a
+much shorter compile. One im2col gemm over the concatenated taps ("im2col" below) was measured
+5-10x slower per step on the 8x8-digits CNN (benchmarks/conv_bench.py), so it is only an option.
 """
 
 from __future__ import annotations

@@ -374,8 +374,8 @@ def test_every_interpreter_primitive_has_a_test():
     from compiler.interpret_ad import AD_IMPLS
     from compiler.interpret_calls import CALL_IMPLS
     from compiler.interpret_collectives import COLLECTIVE_IMPLS
-    from compiler.interpret_conv import WINDOW_IMPLS  # tests/compiler/test_interpret_conv.py
     from compiler.interpret_control import CONTROL_IMPLS  # tests/compiler/test_interpret_control.py
+    from compiler.interpret_conv import WINDOW_IMPLS  # tests/compiler/test_interpret_conv.py
     from compiler.interpret_indexing import INDEXING_IMPLS
     from compiler.interpret_linalg import LINALG_IMPLS
     from compiler.interpret_random import RANDOM_IMPLS  # tests/compiler/test_interpret_random.py
