@@ -144,3 +144,33 @@ def test_cnn_shapes_chain_through_serial():
     y = apply_fun(params, rng.randn(5, 10, 10, 1).astype(np.float32))
     assert out_shape == (-1, 3) and y.shape == (5, 3)
     np.testing.assert_allclose(np.exp(np.asarray(y)).sum(-1), 1.0, rtol=1e-5)
+
+
+def test_cnn_loss_and_gradients_match_jax():
+    # The CNN of examples/cnn_digits.py with the same parameters in jaxlite and in JAX.
+    jax = pytest.importorskip("jax")
+    from jax.example_libraries import stax as jstax
+
+    import jaxlite
+    from jaxlite import numpy as jnp
+
+    def model(s):
+        return s.serial(s.Conv(6, (3, 3), padding="SAME"), s.Relu, s.MaxPool((2, 2), strides=(2, 2)),
+                        s.Conv(8, (3, 3), padding="SAME"), s.Relu, s.AvgPool((2, 2), strides=(2, 2)),
+                        s.Flatten, s.Dense(10), s.LogSoftmax)
+
+    init_fun, predict = model(stax)
+    _, params = init_fun(KEY, (-1, 8, 8, 1))
+    _, jpredict = model(jstax)
+    x = rng.rand(16, 8, 8, 1).astype(np.float32)
+    onehot = np.eye(10, dtype=np.float32)[rng.randint(0, 10, 16)]
+
+    def loss(predict, np_):
+        return lambda p: -np_.mean(np_.sum(predict(p, x) * onehot, axis=-1))
+
+    value, grads = jaxlite.value_and_grad(loss(predict, jnp))(params)
+    jparams = jax.tree_util.tree_map(np.asarray, jaxlite.tree_util.tree_map(np.asarray, params))
+    jvalue, jgrads = jax.value_and_grad(loss(jpredict, jax.numpy))(jparams)
+    np.testing.assert_allclose(float(value), float(jvalue), rtol=1e-5)
+    for g, jg in zip(jaxlite.tree_util.tree_leaves(grads), jax.tree_util.tree_leaves(jgrads)):
+        np.testing.assert_allclose(np.asarray(g), np.asarray(jg), rtol=1e-4, atol=1e-5)
