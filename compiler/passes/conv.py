@@ -13,8 +13,9 @@
 When the output has fewer positions than the window has taps (the kernel gradient's
 convolution, whose window is the whole image), one gemm per output position contracting the
 whole window is used instead, stacked with one concatenate: far fewer gemms and kernels, so a
-much shorter compile. One im2col gemm over the concatenated taps ("im2col" below) was measured
-5-10x slower per step on the 8x8-digits CNN (benchmarks/conv_bench.py), so it is only an option.
+much shorter compile. One im2col gemm over the concatenated taps ("im2col" below) measured 2x
+slower per training step on the 8x8-digits CNN (benchmarks/conv_bench.py; more under load), so
+it is only an option.
 """
 
 from __future__ import annotations
