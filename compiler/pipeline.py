@@ -7,6 +7,7 @@ import itertools
 import os
 
 from .passes import canonicalize_dots, cse, dce, fold_constants, inline_calls, simplify
+from .passes.conv import lower_windowed
 from .passes.fusion import fuse
 from .typecheck import check_jaxpr
 
@@ -16,6 +17,7 @@ PASSES = [
     ("fold", fold_constants),
     ("cse", cse),
     ("dce", dce),
+    ("windows", lower_windowed),  # conv -> per-tap gemms, reduce_window -> slices + combine
     ("dots", canonicalize_dots),  # gemm-ready operands; integer dots become multiply-reduce
     ("simplify-2", simplify),
     ("cse-2", cse),

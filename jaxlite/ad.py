@@ -561,6 +561,7 @@ def _elementwise_bcast(prim, g, ans):
 from . import (  # noqa: E402,F401,I001
     ad_calls, ad_rules, ad_rules_linalg, ad_rules_structural, checkpoint, custom_derivatives,
 )
+from . import ad_rules_conv  # noqa: E402,F401
 
 _API = ("grad", "hessian", "jacfwd", "jacobian", "jacrev", "jvp", "linearize", "value_and_grad", "vjp")
 

@@ -470,7 +470,12 @@ def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, spmd_axis_n
 
 def _install_rules():
     # The rule modules import this one for its helpers, so they are loaded last.
-    from . import batching_rules, batching_rules_calls, batching_rules_indexing  # noqa: F401
+    from . import (  # noqa: F401
+        batching_rules,
+        batching_rules_calls,
+        batching_rules_conv,
+        batching_rules_indexing,
+    )
     from .lax import parallel  # noqa: F401
 
 

@@ -139,15 +139,7 @@ def test_serial_threads_rng_to_dropout():
         apply_fun(params, X)
 
 
-@pytest.mark.parametrize("layer, primitive", [
-    ("Conv", "conv_general_dilated"), ("GeneralConv", "conv_general_dilated"),
-    ("ConvTranspose", "conv_general_dilated"), ("Conv1DTranspose", "conv_general_dilated"),
-    ("GeneralConvTranspose", "conv_general_dilated"), ("MaxPool", "reduce_window"),
-    ("AvgPool", "reduce_window"), ("SumPool", "reduce_window"),
-])
-def test_conv_and_pool_not_implemented(layer, primitive):
-    with pytest.raises(NotImplementedError, match=primitive):
-        getattr(stax, layer)(8, (3, 3))
+# Convolution and pooling layers: tests/test_stax_conv.py
 
 
 def test_mlp_trains_with_adam():

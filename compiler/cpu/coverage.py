@@ -17,6 +17,7 @@ from .scalar import EMITTERS
 from .types import supported
 
 _CONTROL = "native loops arrive with issue 6's lowering"
+_WINDOWED = "rewritten by passes/conv.py into pad, strided slices, gemms and fused kernels first"
 _LAPACK = "linear algebra: planned as LAPACK calls (SciPy's cython_lapack capsules)"
 
 REASONS = {
@@ -38,6 +39,10 @@ REASONS = {
     P.custom_jvp_call_p: "inlined by the pipeline before lowering; interpreted only if it survives",
     P.custom_vjp_call_p: "inlined by the pipeline before lowering; interpreted only if it survives",
     P.custom_lin_p: "only exists inside linearized programs, which are transposed, never run",
+    P.conv_general_dilated_p: _WINDOWED,
+    P.reduce_window_sum_p: _WINDOWED,
+    P.reduce_window_max_p: _WINDOWED,
+    P.reduce_window_min_p: _WINDOWED,
     P.cond_p: _CONTROL,
     P.while_p: _CONTROL,
     P.scan_p: _CONTROL,

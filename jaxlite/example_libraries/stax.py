@@ -4,8 +4,8 @@ A layer is a pair `(init_fun, apply_fun)`: `init_fun(rng, input_shape) -> (outpu
 params)` and `apply_fun(params, inputs, **kwargs) -> outputs` (kwargs may carry `rng` for
 stochastic layers). Combinators (`serial`, `parallel`, `FanOut`, ...) build layers from layers.
 
-Convolution and pooling layers need `lax.conv_general_dilated` and `lax.reduce_window`, which
-jaxlite does not have yet; they are present by name and raise NotImplementedError.
+Convolution and pooling layers (`Conv`, `ConvTranspose`, `MaxPool`, `AvgPool`, ...) live in
+`stax_conv.py` and are re-exported here.
 """
 
 from __future__ import annotations
@@ -287,23 +287,15 @@ def shape_dependent(make_layer):
     return init_fun, apply_fun
 
 
-# ---- convolution and pooling: not available yet ------------------------------------------------
+# ---- convolution and pooling live in stax_conv.py --------------------------------------------
 
-def _missing(layer, primitive):
-    def make(*args, **kwargs):
-        raise NotImplementedError(
-            f"jaxlite.example_libraries.stax.{layer} is not implemented yet: it needs "
-            f"jaxlite.lax.{primitive}, which jaxlite does not provide yet. Dense, BatchNorm, "
-            "Dropout, the elementwise layers and the combinators are available.")
-    make.__name__ = make.__qualname__ = layer
-    return make
-
-
-GeneralConv = _missing("GeneralConv", "conv_general_dilated")
-Conv = _missing("Conv", "conv_general_dilated")
-GeneralConvTranspose = _missing("GeneralConvTranspose", "conv_general_dilated (conv_transpose)")
-Conv1DTranspose = _missing("Conv1DTranspose", "conv_general_dilated (conv_transpose)")
-ConvTranspose = _missing("ConvTranspose", "conv_general_dilated (conv_transpose)")
-MaxPool = _missing("MaxPool", "reduce_window")
-SumPool = _missing("SumPool", "reduce_window")
-AvgPool = _missing("AvgPool", "reduce_window")
+from .stax_conv import (  # noqa: E402
+    AvgPool,
+    Conv,
+    Conv1DTranspose,
+    ConvTranspose,
+    GeneralConv,
+    GeneralConvTranspose,
+    MaxPool,
+    SumPool,
+)

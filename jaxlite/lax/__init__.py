@@ -33,3 +33,11 @@ from ..control_flow import (  # noqa: E402
 )
 
 __all__ = [n for n in dir() if not n.startswith("_")]
+from .convolution import (  # noqa: E402
+    ConvDimensionNumbers, conv, conv_dimension_numbers, conv_general_dilated,
+    conv_general_permutations, conv_general_shape, conv_transpose, conv_transpose_shape_tuple,
+    conv_with_general_padding, padtype_to_pads,
+)
+from .windowed import reduce_window  # noqa: E402
+
+__all__ = [n for n in dir() if not n.startswith("_")]
