@@ -31,6 +31,7 @@ import numpy as np
 from compiler import dtypes
 from compiler import primitives as P
 from compiler.ir import ClosedJaxpr, Jaxpr, Literal, ShapedArray, Var
+from compiler.passes.util import is_effectful
 
 from . import core
 from .array import Array, wrap
@@ -377,12 +378,12 @@ def jvp_flat(fun, primals, tangents, has_aux=False):
 
 
 def dce_jaxpr(jaxpr: Jaxpr):
-    """Drop equations whose outputs are unused (all primitives are pure). Returns (jaxpr,
-    used): used[i] says whether invar i is still read."""
+    """Drop equations whose outputs are unused, unless they have an effect (a debug print).
+    Returns (jaxpr, used): used[i] says whether invar i is still read."""
     live = {v for v in jaxpr.outvars if isinstance(v, Var)}
     kept = []
     for eqn in reversed(jaxpr.eqns):
-        if any(v in live for v in eqn.outvars):
+        if any(v in live for v in eqn.outvars) or is_effectful(eqn):
             kept.append(eqn)
             live.update(v for v in eqn.invars if isinstance(v, Var))
     kept.reverse()

@@ -17,6 +17,7 @@ from .types import supported
 _CUMULATIVE = "cumulative scans: planned as loop kernels with a carried accumulator"
 _INDEXING = "data-dependent indexing: planned as kernels with computed (clamped) addresses"
 _CONTROL = "native loops arrive with issue 6's lowering"
+_HOST = "a Python function: host callbacks run as interpreter steps by design"
 _LAPACK = "linear algebra: planned as LAPACK calls (SciPy's cython_lapack capsules)"
 
 REASONS = {
@@ -55,6 +56,9 @@ REASONS = {
     P.threefry2x32_p: "random bits: planned as a native loop kernel of 32-bit add/rotate/xor",
     P.custom_lin_p: "only exists inside linearized programs, which are transposed, never run",
     P.cond_p: _CONTROL,
+    P.debug_callback_p: _HOST,
+    P.pure_callback_p: _HOST,
+    P.io_callback_p: _HOST,
     P.while_p: _CONTROL,
     P.scan_p: _CONTROL,
 }

@@ -16,3 +16,4 @@ from .higher_order import *  # noqa: F401,F403
 from .structural import *  # noqa: F401,F403
 from .random import *  # noqa: F401,F403
 from .control import *  # noqa: F401,F403
+from .callbacks import *  # noqa: F401,F403
