@@ -50,7 +50,8 @@ class FlatCallback:
         if tree != self.out_tree:
             raise TypeError(
                 f"{self.name}: the callback returned a value of structure {tree}, but "
-                f"result_shape_dtypes has structure {self.out_tree}; return the declared structure")
+                f"result_shape_dtypes has structure {self.out_tree}; return the declared structure"
+            )
         return [np.asarray(x) for x in leaves]
 
     def __repr__(self):
@@ -65,12 +66,14 @@ def result_avals(name, result_shape_dtypes):
         if not hasattr(leaf, "shape") or not hasattr(leaf, "dtype"):
             raise TypeError(
                 f"{name}: result_shape_dtypes leaf {i} is a {type(leaf).__name__}, which has no "
-                "shape and dtype; pass jaxlite.ShapeDtypeStruct(shape, dtype) leaves")
+                "shape and dtype; pass jaxlite.ShapeDtypeStruct(shape, dtype) leaves"
+            )
         dt = np.dtype(leaf.dtype)
         if dtypes.canonicalize(dt, config.x64) != dt:
             raise ValueError(
                 "result_shape_dtypes cannot specify 64-bit types when `jax_enable_x64` is "
-                f"disabled (leaf {i} of {name} is {dt}); use 32-bit types or enable x64")
+                f"disabled (leaf {i} of {name} is {dt}); use 32-bit types or enable x64"
+            )
         avals.append(ShapedArray(tuple(leaf.shape), dt))
     return tuple(avals), tree
 
@@ -81,7 +84,8 @@ def _flat_operands(args, kwargs):
         if not core.is_valid_value(x):
             raise TypeError(
                 f"callback operand {i} is a {type(x).__name__}; callbacks take arrays and scalars "
-                "(close over other Python values in the callback instead)")
+                "(close over other Python values in the callback instead)"
+            )
     return leaves, in_tree
 
 
@@ -90,12 +94,12 @@ def pure_callback(callback, result_shape_dtypes, *args, sharding=None, vmap_meth
     jit, vmap and the like. Its result must match `result_shape_dtypes` (a pytree of
     ShapeDtypeStruct). Being pure, it may be skipped when its result is unused."""
     if vmap_method not in VMAP_METHODS:
-        raise ValueError(
-            f"vmap_method must be on of the allowed methods {list(VMAP_METHODS)}, but got: {vmap_method}")
+        raise ValueError(f"vmap_method must be on of the allowed methods {list(VMAP_METHODS)}, but got: {vmap_method}")
     if "vectorized" in kwargs:
         raise TypeError(
             "pure_callback: the `vectorized` argument has been removed from JAX; pass "
-            "vmap_method='legacy_vectorized' (or 'expand_dims') instead")
+            "vmap_method='legacy_vectorized' (or 'expand_dims') instead"
+        )
     avals, out_tree = result_avals("pure_callback", result_shape_dtypes)
     leaves, in_tree = _flat_operands(args, kwargs)
     fn = FlatCallback(callback, in_tree, out_tree=out_tree, name="pure_callback")
@@ -118,8 +122,8 @@ def io_callback(callback, result_shape_dtypes, *args, sharding=None, ordered=Fal
 
 def _pure_callback_jvp(primals, tangents, **params):
     raise ValueError(
-        "Pure callbacks do not support JVP. Please use `jax.custom_jvp` to use callbacks while "
-        "taking gradients.")
+        "Pure callbacks do not support JVP. Please use `jax.custom_jvp` to use callbacks while taking gradients."
+    )
 
 
 def _io_callback_jvp(primals, tangents, **params):
@@ -162,7 +166,8 @@ def _pure_callback_batch(axis_data, vals, dims, *, vmap_method, result_avals, ca
         raise NotImplementedError(
             "vmap is only supported for the pure_callback primitive when vmap_method is one of "
             "'sequential', 'sequential_unrolled', 'expand_dims', 'broadcast_all', or "
-            "'legacy_vectorized'. Got vmap_method=None.")
+            "'legacy_vectorized'. Got vmap_method=None."
+        )
     ops = [moveaxis(v, d, 0) if d is not None else v for v, d in zip(vals, dims, strict=True)]
     if vmap_method in ("expand_dims", "broadcast_all"):
         n = size if vmap_method == "broadcast_all" else 1

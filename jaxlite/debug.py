@@ -62,7 +62,8 @@ class _FormatChecker(string.Formatter):
             raise ValueError(
                 f"Unused keyword arguments to `jax.debug.print`: {unused_kw}. You may be passing "
                 'an f-string (i.e, `f"{x}"`) into `jax.debug.print` and instead should pass in a '
-                "regular string.")
+                "regular string."
+            )
 
 
 _checker = _FormatChecker()

@@ -37,7 +37,10 @@ def test_pure_callback_values_and_pytrees(wrap):
     def f(x):
         return jaxlite.pure_callback(
             lambda x, scale: {"a": np.sin(x) * scale, "b": (np.asarray(x, np.int32),)},
-            {"a": SDS((4,), np.float32), "b": (SDS((4,), np.int32),)}, x, scale=2.0)
+            {"a": SDS((4,), np.float32), "b": (SDS((4,), np.int32),)},
+            x,
+            scale=2.0,
+        )
 
     out = wrap(f)(x)
     assert isinstance(out["a"], jaxlite.Array) and out["b"][0].dtype == np.int32
@@ -77,8 +80,9 @@ def test_pure_callback_vmap_methods_match_jax():
 
 def _fun_jax(jax, cb, x, y, *, vmap_method):
     shape = jax.numpy.broadcast_shapes(jax.numpy.shape(x), jax.numpy.shape(y))
-    return jax.pure_callback(cb, jax.ShapeDtypeStruct(shape, jax.numpy.result_type(x, y)), x, y,
-                             vmap_method=vmap_method)
+    return jax.pure_callback(
+        cb, jax.ShapeDtypeStruct(shape, jax.numpy.result_type(x, y)), x, y, vmap_method=vmap_method
+    )
 
 
 def test_pure_callback_vmap_without_method_raises():

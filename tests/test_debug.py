@@ -102,9 +102,10 @@ def test_print_inside_a_loop_body_runs_every_iteration(capsys):
 
 def test_debug_callback_gets_arrays_and_static_values():
     seen = []
-    jaxlite.debug.callback(lambda a, tag, k=None: seen.append((type(a), np.asarray(a), tag, k)),
-                           jnp.ones(2), "static", k="kw")
-    (t, a, tag, k), = seen
+    jaxlite.debug.callback(
+        lambda a, tag, k=None: seen.append((type(a), np.asarray(a), tag, k)), jnp.ones(2), "static", k="kw"
+    )
+    ((t, a, tag, k),) = seen
     assert t is jaxlite.Array and tag == "static" and k == "kw"
     np.testing.assert_array_equal(a, np.ones(2))
     assert jaxlite.jit(lambda x: jaxlite.debug.callback(lambda a: seen.append(a), x))(jnp.ones(2)) is None
@@ -143,6 +144,7 @@ def test_print_matches_jax_output(capsys):
             y = lib.numpy.cos(x)
             lib.debug.print("b {:.4f}", y.sum())
             return y
+
         lib.jit(f)(np_.arange(3, dtype=np_.float32))
         lib.vmap(f)(np_.ones((2, 3), np_.float32))
 
