@@ -34,5 +34,6 @@ from . import flatten_util  # noqa: E402,F401
 from . import debug  # noqa: E402,F401
 from .callbacks import pure_callback  # noqa: E402,F401
 from .nan_checks import debug_infs, debug_nans  # noqa: E402,F401
+from . import dlpack  # noqa: E402,F401
 
 __version__ = "0.1.0"
