@@ -12,6 +12,8 @@ kept in program order; under vmap it runs sequentially (unordered only), as in J
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from compiler import dtypes
@@ -95,11 +97,17 @@ def pure_callback(callback, result_shape_dtypes, *args, sharding=None, vmap_meth
     ShapeDtypeStruct). Being pure, it may be skipped when its result is unused."""
     if vmap_method not in VMAP_METHODS:
         raise ValueError(f"vmap_method must be on of the allowed methods {list(VMAP_METHODS)}, but got: {vmap_method}")
-    if "vectorized" in kwargs:
-        raise TypeError(
-            "pure_callback: the `vectorized` argument has been removed from JAX; pass "
-            "vmap_method='legacy_vectorized' (or 'expand_dims') instead"
+    if "vectorized" in kwargs:  # JAX's older spelling, as JAX 0.4 read it: deprecated
+        vectorized = kwargs.pop("vectorized")
+        warnings.warn(
+            "pure_callback: the vectorized argument is deprecated; use vmap_method='legacy_vectorized' "
+            "(or 'expand_dims' / 'broadcast_all') instead",
+            DeprecationWarning,
+            stacklevel=2,
         )
+        if vmap_method is not None:
+            raise ValueError("pure_callback: pass either vectorized or vmap_method, not both")
+        vmap_method = "legacy_vectorized" if vectorized else "sequential"
     avals, out_tree = result_avals("pure_callback", result_shape_dtypes)
     leaves, in_tree = _flat_operands(args, kwargs)
     fn = FlatCallback(callback, in_tree, out_tree=out_tree, name="pure_callback")

@@ -85,6 +85,15 @@ def _fun_jax(jax, cb, x, y, *, vmap_method):
     )
 
 
+def test_legacy_vectorized_argument():
+    calls, add = _recorder()
+    f = lambda x: jaxlite.pure_callback(add, SDS((), np.float32), x, 1.0, vectorized=True)  # noqa: E731
+    with pytest.warns(DeprecationWarning, match="vmap_method"):
+        out = jaxlite.vmap(f)(jnp.arange(3.0))
+    np.testing.assert_allclose(out, [1.0, 2.0, 3.0])
+    assert calls == [((3,), ())]  # one call on the whole batch, as legacy_vectorized
+
+
 def test_pure_callback_vmap_without_method_raises():
     calls, add = _recorder()
     with pytest.raises(NotImplementedError, match="vmap_method"):
