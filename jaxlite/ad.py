@@ -461,6 +461,9 @@ def backward_pass(jaxpr: Jaxpr, consts, args, cts_out):
         if any(is_linear(v) for v in eqn.invars):
             linear.update(eqn.outvars)
             linear_eqns.append(eqn)
+        elif is_effectful(eqn):  # a debug print in a recomputation runs, in order (as JAX)
+            out = bind(eqn.prim, *(read_primal(u) for u in eqn.invars), **eqn.params)
+            primal_env.update(zip(eqn.outvars, out if eqn.prim.multiple_results else [out], strict=True))
         else:
             nonlinear_eqn.update((v, eqn) for v in eqn.outvars)
     for v, ct in zip(jaxpr.outvars, cts_out, strict=True):

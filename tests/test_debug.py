@@ -193,3 +193,16 @@ def test_compiled_program_runs_effects_in_program_order():
     np.testing.assert_allclose(record[0][1], np.sin(x), rtol=1e-6)
     np.testing.assert_array_equal(record[1][1], x)
     np.testing.assert_allclose(z, np.cos(x), rtol=1e-6)
+
+
+def test_print_under_checkpoint_runs_again_in_the_recomputation(capsys):
+    # as JAX: once in the forward pass, once where the backward pass recomputes the primal
+    def f(x):
+        jaxlite.debug.print("f {}", x)
+        return jnp.sin(x)
+
+    g = jaxlite.grad(jaxlite.checkpoint(f))
+    np.testing.assert_allclose(g(1.0), np.cos(1.0), rtol=1e-6)
+    assert lines(capsys) == ["f 1.0", "f 1.0"]
+    np.testing.assert_allclose(jaxlite.jit(g)(1.0), np.cos(1.0), rtol=1e-6)
+    assert lines(capsys) == ["f 1.0", "f 1.0"]
