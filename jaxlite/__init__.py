@@ -31,5 +31,9 @@ from .jit import jit  # noqa: E402,F401
 from . import test_util  # noqa: E402,F401
 from . import random  # noqa: E402,F401 - also registers the threefry2x32 rules
 from . import flatten_util  # noqa: E402,F401
+from . import debug  # noqa: E402,F401
+from .callbacks import pure_callback  # noqa: E402,F401
+from .nan_checks import debug_infs, debug_nans  # noqa: E402,F401
+from . import dlpack  # noqa: E402,F401
 
 __version__ = "0.1.0"

@@ -31,6 +31,7 @@ import numpy as np
 from compiler import dtypes
 from compiler import primitives as P
 from compiler.ir import ClosedJaxpr, Jaxpr, Literal, ShapedArray, Var
+from compiler.passes.util import is_effectful
 
 from . import core
 from .array import Array, wrap
@@ -377,12 +378,12 @@ def jvp_flat(fun, primals, tangents, has_aux=False):
 
 
 def dce_jaxpr(jaxpr: Jaxpr):
-    """Drop equations whose outputs are unused (all primitives are pure). Returns (jaxpr,
-    used): used[i] says whether invar i is still read."""
+    """Drop equations whose outputs are unused, unless they have an effect (a debug print).
+    Returns (jaxpr, used): used[i] says whether invar i is still read."""
     live = {v for v in jaxpr.outvars if isinstance(v, Var)}
     kept = []
     for eqn in reversed(jaxpr.eqns):
-        if any(v in live for v in eqn.outvars):
+        if any(v in live for v in eqn.outvars) or is_effectful(eqn):
             kept.append(eqn)
             live.update(v for v in eqn.invars if isinstance(v, Var))
     kept.reverse()
@@ -460,6 +461,9 @@ def backward_pass(jaxpr: Jaxpr, consts, args, cts_out):
         if any(is_linear(v) for v in eqn.invars):
             linear.update(eqn.outvars)
             linear_eqns.append(eqn)
+        elif is_effectful(eqn):  # a debug print in a recomputation runs, in order (as JAX)
+            out = bind(eqn.prim, *(read_primal(u) for u in eqn.invars), **eqn.params)
+            primal_env.update(zip(eqn.outvars, out if eqn.prim.multiple_results else [out], strict=True))
         else:
             nonlinear_eqn.update((v, eqn) for v in eqn.outvars)
     for v, ct in zip(jaxpr.outvars, cts_out, strict=True):

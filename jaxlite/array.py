@@ -54,11 +54,23 @@ class Array:
             return v.astype(dtype)
         return v
 
-    def __dlpack__(self, *args, **kwargs):
-        return np.asarray(self).__dlpack__(*args, **kwargs)
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        # DLPack 1.0 consumers are told the buffer is read-only (zero-copy); older ones cannot be
+        # told, so they get the buffer itself when NumPy will export it, else a copy.
+        v = self._value
+        if max_version is not None and tuple(max_version) >= (1, 0):
+            v = np.asarray(self)
+        elif not v.flags.writeable:
+            v = np.array(v)
+        kwargs = {"max_version": max_version} if max_version is not None else {}
+        if dl_device is not None:
+            kwargs["dl_device"] = dl_device
+        if copy is not None:
+            kwargs["copy"] = copy
+        return v.__dlpack__(stream=stream, **kwargs)
 
     def __dlpack_device__(self):
-        return np.asarray(self._value).__dlpack_device__()
+        return self._value.__dlpack_device__()
 
     def item(self, *args):
         return self._value.item(*args)

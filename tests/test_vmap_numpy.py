@@ -540,6 +540,8 @@ case("sp_digamma_gamma", lambda x: (sp.digamma(x), sp.gamma(x)), pos, rtol=1e-4)
 for n in ["xlogy", "xlog1py", "rel_entr", "kl_div", "beta", "betaln"]:
     case(f"sp_{n}", getattr(sp, n), concat_gens(pos, pos), rtol=1e-4)
 case("sp_logsumexp_b", lambda x, b: sp.logsumexp(x, axis=0, b=b), concat_gens(normal(M), pos), rtol=1e-4)
+case("sp_gammainc", lambda a, x: (sp.gammainc(a, x), sp.gammaincc(a, x)), concat_gens(pos, pos), rtol=1e-4)
+case("sp_betainc", sp.betainc, concat_gens(pos, pos, uniform(0.1, 0.9)), rtol=1e-4)
 
 case(
     "sp_more",
@@ -588,6 +590,8 @@ STATIC = {
     "size",
     # data-dependent output length with no size= argument (not traceable in JAX either)
     "unique_values",
+    # builds an Array from a host buffer (DLPack): there is no traced input to batch
+    "from_dlpack",
     # raise NotImplementedError for every input (general eigenproblems)
     "eig",
     "eigvals",

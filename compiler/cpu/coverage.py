@@ -18,6 +18,7 @@ from .types import supported
 
 _CONTROL = "native loops arrive with issue 6's lowering"
 _WINDOWED = "rewritten by passes/conv.py into pad, strided slices, gemms and fused kernels first"
+_HOST = "a Python function: host callbacks run as interpreter steps by design"
 _LAPACK = "linear algebra: planned as LAPACK calls (SciPy's cython_lapack capsules)"
 
 REASONS = {
@@ -44,6 +45,9 @@ REASONS = {
     P.reduce_window_max_p: _WINDOWED,
     P.reduce_window_min_p: _WINDOWED,
     P.cond_p: _CONTROL,
+    P.debug_callback_p: _HOST,
+    P.pure_callback_p: _HOST,
+    P.io_callback_p: _HOST,
     P.while_p: _CONTROL,
     P.scan_p: _CONTROL,
 }

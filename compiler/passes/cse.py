@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..ir import ClosedJaxpr, Literal
-from .util import Subst, freeze, literal_key, rebuild
+from .util import Subst, freeze, is_effectful, literal_key, rebuild
 
 
 def cse(closed: ClosedJaxpr) -> ClosedJaxpr:
@@ -12,6 +12,9 @@ def cse(closed: ClosedJaxpr) -> ClosedJaxpr:
     kept = []
     for eqn in closed.jaxpr.eqns:
         eqn = subst.eqn(eqn)
+        if is_effectful(eqn):  # two prints of one value are two prints
+            kept.append(eqn)
+            continue
         try:
             key = (
                 eqn.prim,

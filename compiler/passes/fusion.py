@@ -31,6 +31,7 @@ from .kernel_builder import ARG_REDUCE, COMBINE, build_kernel, operand_point, re
 from .kernel_indexing import INDEXED_VIEWS
 from .kernel_standalone import STANDALONE, build_standalone_kernel
 from .kernels import Affine, Buffer, GemmStep, InterpretStep, KernelStep, Program
+from .util import is_effectful
 
 MAP_GROUPS = {P.ELEMENTWISE, P.COMPARISON, P.BITWISE, P.CONVERSION}
 VIEWS = {P.broadcast_in_dim_p, P.reshape_p, P.transpose_p, P.squeeze_p, P.expand_dims_p, P.rev_p, P.slice_p}
@@ -235,10 +236,15 @@ def fuse(closed: ClosedJaxpr, why_not_native) -> Program:
         if grp is not None:
             unit_of[grp.root] = unit_of[i]
     deps = defaultdict(set)
+    last_effect = None  # effects run in program order: each waits for the one before
     for i, eqn in enumerate(j.eqns):
         for a in eqn.invars:
             if isinstance(a, Var) and a in g.producer and unit_of[g.producer[a]] != unit_of[i]:
                 deps[unit_of[i]].add(unit_of[g.producer[a]])
+        if is_effectful(eqn):
+            if last_effect is not None and last_effect != unit_of[i]:
+                deps[unit_of[i]].add(last_effect)
+            last_effect = unit_of[i]
     order = _toposort(units, deps)
 
     buffers, var_buf = {}, {}

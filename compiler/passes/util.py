@@ -37,6 +37,23 @@ def rebuild(closed: ClosedJaxpr, eqns, subst: Subst | None = None, constvars=Non
     return ClosedJaxpr(jaxpr, list(closed.consts if consts is None else consts))
 
 
+def _sub_jaxprs(params):
+    for v in params.values():
+        for x in v if isinstance(v, (tuple, list)) else (v,):
+            if isinstance(x, ClosedJaxpr):
+                yield x.jaxpr
+            elif isinstance(x, Jaxpr):
+                yield x
+
+
+def is_effectful(eqn) -> bool:
+    """Whether eqn has a side effect (an effectful primitive, or one inside a sub-program it
+    runs): passes must keep it, even unused, and keep effects in program order."""
+    if eqn.prim.effectful:
+        return True
+    return any(is_effectful(e) for j in _sub_jaxprs(eqn.params) for e in j.eqns)
+
+
 def literal_key(lit: Literal):
     """Bit-exact identity of a literal: -0.0 and 0.0 differ, every NaN of one pattern is one."""
     val = np.asarray(lit.val, dtype=lit.aval.dtype)

@@ -17,3 +17,4 @@ from .structural import *  # noqa: F401,F403
 from .random import *  # noqa: F401,F403
 from .control import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
+from .callbacks import *  # noqa: F401,F403

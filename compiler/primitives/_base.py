@@ -30,12 +30,15 @@ COLLECTIVE = "collective"
 class Primitive:
     """A named operation. Deliberately behaviour-free: rules live in tables elsewhere."""
 
-    __slots__ = ("name", "group", "multiple_results")
+    __slots__ = ("name", "group", "multiple_results", "effectful")
 
-    def __init__(self, name, group, multiple_results=False):
+    def __init__(self, name, group, multiple_results=False, effectful=False):
         self.name = name
         self.group = group
         self.multiple_results = multiple_results
+        # An effectful primitive (a debug print, an io callback) runs for its side effect: passes
+        # never delete, merge or reorder its equations relative to each other.
+        self.effectful = effectful
 
     def __repr__(self):
         return self.name
@@ -45,8 +48,8 @@ ALL_PRIMITIVES: list[Primitive] = []
 shape_rules: dict = {}
 
 
-def declare(name, group, rule, multiple_results=False) -> Primitive:
-    prim = Primitive(name, group, multiple_results)
+def declare(name, group, rule, multiple_results=False, effectful=False) -> Primitive:
+    prim = Primitive(name, group, multiple_results, effectful)
     ALL_PRIMITIVES.append(prim)
     shape_rules[prim] = rule
     return prim

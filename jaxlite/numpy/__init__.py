@@ -39,3 +39,10 @@ issubdtype = _np.issubdtype
 pi, e, inf, nan, euler_gamma = _np.pi, _np.e, _np.inf, _np.nan, _np.euler_gamma
 newaxis = None
 float0 = _dtypes.float0
+
+
+def from_dlpack(x, /, *, device=None, copy=None):
+    """An Array of the buffer of a DLPack producer, shared when possible (jaxlite.dlpack)."""
+    from ..dlpack import from_dlpack as _from_dlpack
+
+    return _from_dlpack(x, device=device, copy=copy)

@@ -1,3 +1,3 @@
 """jaxlite.scipy: the parts of SciPy that jax.scipy provides, written on jaxlite.lax."""
 
-from . import linalg, special  # noqa: F401
+from . import linalg, special, stats  # noqa: F401

@@ -26,6 +26,7 @@ from ..numpy._util import (
     to_array,
 )
 from . import _cephes
+from ._incomplete import betainc, gammainc, gammaincc  # noqa: F401
 
 __all__ = [
     "logsumexp",
@@ -56,6 +57,9 @@ __all__ = [
     "softmax",
     "log_softmax",
     "factorial",
+    "gammainc",
+    "gammaincc",
+    "betainc",
 ]
 
 

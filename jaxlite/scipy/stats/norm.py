@@ -1,0 +1,49 @@
+"""The normal distribution, as jax.scipy.stats.norm."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ... import numpy as jnp
+from ..special import log_ndtr, ndtr, ndtri
+from ._util import promote_args_inexact
+
+
+def logpdf(x, loc=0, scale=1):
+    x, loc, scale = promote_args_inexact("norm.logpdf", x, loc, scale)
+    z = (x - loc) / scale
+    return -0.5 * (z * z + jnp.log(2 * np.pi * scale * scale))  # scale^2: a negative scale works, as in JAX
+
+
+def pdf(x, loc=0, scale=1):
+    return jnp.exp(logpdf(x, loc, scale))
+
+
+def cdf(x, loc=0, scale=1):
+    x, loc, scale = promote_args_inexact("norm.cdf", x, loc, scale)
+    return ndtr((x - loc) / scale)
+
+
+def logcdf(x, loc=0, scale=1):
+    x, loc, scale = promote_args_inexact("norm.logcdf", x, loc, scale)
+    return log_ndtr((x - loc) / scale)
+
+
+def sf(x, loc=0, scale=1):
+    x, loc, scale = promote_args_inexact("norm.sf", x, loc, scale)
+    return ndtr((loc - x) / scale)
+
+
+def logsf(x, loc=0, scale=1):
+    x, loc, scale = promote_args_inexact("norm.logsf", x, loc, scale)
+    return log_ndtr((loc - x) / scale)
+
+
+def ppf(q, loc=0, scale=1):
+    q, loc, scale = promote_args_inexact("norm.ppf", q, loc, scale)
+    return ndtri(q) * scale + loc
+
+
+def isf(q, loc=0, scale=1):
+    q, loc, scale = promote_args_inexact("norm.isf", q, loc, scale)
+    return ppf(1 - q, loc, scale)
