@@ -10,6 +10,7 @@ from ._util import promote_args_inexact
 
 
 def logpmf(k, p, loc=0):
+    """Log (probability mass at `k` of the Bernoulli distribution; jax.scipy.stats.bernoulli.logpmf)."""
     k, p, loc = promote_args_inexact("bernoulli.logpmf", k, p, loc)
     x = k - loc
     log_probs = xlogy(x, p) + xlog1py(1 - x, -p)
@@ -17,10 +18,12 @@ def logpmf(k, p, loc=0):
 
 
 def pmf(k, p, loc=0):
+    """Probability mass at `k` (Bernoulli distribution; jax.scipy.stats.bernoulli.pmf)."""
     return jnp.exp(logpmf(k, p, loc))
 
 
 def cdf(k, p):
+    """Cumulative distribution function at `x` (Bernoulli distribution; jax.scipy.stats.bernoulli.cdf)."""
     k, p = promote_args_inexact("bernoulli.cdf", k, p)
     invalid = jnp.isnan(k) | jnp.isnan(p) | (p < 0) | (p > 1)
     return jnp.select(
@@ -29,6 +32,7 @@ def cdf(k, p):
 
 
 def ppf(q, p):
+    """Percent-point function (inverse of cdf) at `q` (Bernoulli distribution; jax.scipy.stats.bernoulli.ppf)."""
     q, p = promote_args_inexact("bernoulli.ppf", q, p)
     invalid = jnp.isnan(q) | jnp.isnan(p) | (p < 0) | (p > 1) | (q < 0) | (q > 1)
     return jnp.where(invalid, np.nan, jnp.where(q <= 1 - p, 0, 1).astype(q.dtype))

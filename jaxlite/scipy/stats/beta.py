@@ -11,6 +11,7 @@ from ._util import promote_args_inexact
 
 
 def logpdf(x, a, b, loc=0, scale=1):
+    """Log (probability density at `x` of the beta distribution; jax.scipy.stats.beta.logpdf)."""
     x, a, b, loc, scale = promote_args_inexact("beta.logpdf", x, a, b, loc, scale)
     y = (x - loc) / scale
     log_probs = -betaln(a, b) + xlogy(a - 1, y) + xlog1py(b - 1, -y) - jnp.log(scale)
@@ -19,22 +20,27 @@ def logpdf(x, a, b, loc=0, scale=1):
 
 
 def pdf(x, a, b, loc=0, scale=1):
+    """Probability density at `x` (beta distribution; jax.scipy.stats.beta.pdf)."""
     return jnp.exp(logpdf(x, a, b, loc, scale))
 
 
 def cdf(x, a, b, loc=0, scale=1):
+    """Cumulative distribution function at `x` (beta distribution; jax.scipy.stats.beta.cdf)."""
     x, a, b, loc, scale = promote_args_inexact("beta.cdf", x, a, b, loc, scale)
     return betainc(a, b, jnp.clip((x - loc) / scale, 0, 1))
 
 
 def logcdf(x, a, b, loc=0, scale=1):
+    """Log (cumulative distribution function at `x` of the beta distribution; jax.scipy.stats.beta.logcdf)."""
     return jnp.log(cdf(x, a, b, loc, scale))
 
 
 def sf(x, a, b, loc=0, scale=1):
+    """Survival function (1 - cdf) at `x` (beta distribution; jax.scipy.stats.beta.sf)."""
     x, a, b, loc, scale = promote_args_inexact("beta.sf", x, a, b, loc, scale)
     return betainc(b, a, 1 - jnp.clip((x - loc) / scale, 0, 1))
 
 
 def logsf(x, a, b, loc=0, scale=1):
+    """Log (survival function at `x` of the beta distribution; jax.scipy.stats.beta.logsf)."""
     return jnp.log(sf(x, a, b, loc, scale))

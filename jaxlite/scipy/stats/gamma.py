@@ -11,6 +11,7 @@ from ._util import promote_args_inexact
 
 
 def logpdf(x, a, loc=0, scale=1):
+    """Log (probability density at `x` of the gamma distribution; jax.scipy.stats.gamma.logpdf)."""
     x, a, loc, scale = promote_args_inexact("gamma.logpdf", x, a, loc, scale)
     ok = x >= loc
     y = jnp.where(ok, (x - loc) / scale, 1)  # a safe point outside the support: no nan gradient
@@ -19,6 +20,7 @@ def logpdf(x, a, loc=0, scale=1):
 
 
 def pdf(x, a, loc=0, scale=1):
+    """Probability density at `x` (gamma distribution; jax.scipy.stats.gamma.pdf)."""
     return jnp.exp(logpdf(x, a, loc, scale))
 
 
@@ -29,15 +31,18 @@ def _standard(name, x, a, loc, scale):
 
 def cdf(x, a, loc=0, scale=1):
     # a <= 0 is no gamma distribution: nan, as scipy.stats (JAX gives nan or 1 for a = 0)
+    """Cumulative distribution function at `x` (gamma distribution; jax.scipy.stats.gamma.cdf)."""
     a, z = _standard("gamma.cdf", x, a, loc, scale)
     return jnp.where(a <= 0, np.nan, gammainc(a, z))
 
 
 def logcdf(x, a, loc=0, scale=1):
+    """Log (cumulative distribution function at `x` of the gamma distribution; jax.scipy.stats.gamma.logcdf)."""
     return jnp.log(cdf(x, a, loc, scale))
 
 
 def sf(x, a, loc=0, scale=1):
+    """Survival function (1 - cdf) at `x` (gamma distribution; jax.scipy.stats.gamma.sf)."""
     x, a, loc, scale = promote_args_inexact("gamma.sf", x, a, loc, scale)
     y = (x - loc) / scale
     # below the support sf is 1 whatever a is (as JAX); a <= 0 is nan above it (scipy.stats)
@@ -46,4 +51,5 @@ def sf(x, a, loc=0, scale=1):
 
 
 def logsf(x, a, loc=0, scale=1):
+    """Log (survival function at `x` of the gamma distribution; jax.scipy.stats.gamma.logsf)."""
     return jnp.log(sf(x, a, loc, scale))

@@ -7,15 +7,18 @@ from ._util import promote_args_inexact
 
 
 def logpdf(x, loc=0, scale=1):
+    """Log (probability density at `x` of the Laplace distribution; jax.scipy.stats.laplace.logpdf)."""
     x, loc, scale = promote_args_inexact("laplace.logpdf", x, loc, scale)
     return -jnp.log(2 * scale) - jnp.abs(x - loc) / scale
 
 
 def pdf(x, loc=0, scale=1):
+    """Probability density at `x` (Laplace distribution; jax.scipy.stats.laplace.pdf)."""
     return jnp.exp(logpdf(x, loc, scale))
 
 
 def cdf(x, loc=0, scale=1):
+    """Cumulative distribution function at `x` (Laplace distribution; jax.scipy.stats.laplace.cdf)."""
     x, loc, scale = promote_args_inexact("laplace.cdf", x, loc, scale)
     z = (x - loc) / scale
     below = z <= 0

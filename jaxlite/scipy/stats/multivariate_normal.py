@@ -37,4 +37,5 @@ def logpdf(x, mean, cov, allow_singular=None):
 
 
 def pdf(x, mean, cov):
+    """Probability density at `x` (multivariate normal distribution; jax.scipy.stats.multivariate_normal.pdf)."""
     return jnp.exp(logpdf(x, mean, cov))

@@ -11,6 +11,7 @@ from ._util import promote_args_inexact
 
 
 def logpmf(k, mu, loc=0):
+    """Log (probability mass at `k` of the Poisson distribution; jax.scipy.stats.poisson.logpmf)."""
     k, mu, loc = promote_args_inexact("poisson.logpmf", k, mu, loc)
     x = k - loc
     log_probs = xlogy(x, mu) - gammaln(x + 1) - mu
@@ -18,10 +19,12 @@ def logpmf(k, mu, loc=0):
 
 
 def pmf(k, mu, loc=0):
+    """Probability mass at `k` (Poisson distribution; jax.scipy.stats.poisson.pmf)."""
     return jnp.exp(logpmf(k, mu, loc))
 
 
 def cdf(k, mu, loc=0):
+    """Cumulative distribution function at `x` (Poisson distribution; jax.scipy.stats.poisson.cdf)."""
     k, mu, loc = promote_args_inexact("poisson.cdf", k, mu, loc)
     x = k - loc
     p = gammaincc(jnp.floor(1 + jnp.maximum(x, 0)), mu)
