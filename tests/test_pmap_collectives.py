@@ -12,11 +12,10 @@ import textwrap
 
 import numpy as np
 import pytest
+from _pmap_util import cpu_devices
 
 import jaxlite as jax
 from jaxlite import lax
-
-from _pmap_util import cpu_devices
 
 SIZES = [1, 2, 4, 8]
 
