@@ -270,7 +270,7 @@ def test_a_stuck_device_times_out(monkeypatch):
 
     def fn(i):
         if i == 1:
-            release.wait(3)
+            release.wait(1.5)
         return R.reduce(R.current(), np.ones(2), "sum")
 
     start = time.monotonic()
