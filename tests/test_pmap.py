@@ -50,6 +50,9 @@ def test_changing_the_count_after_initialisation_raises():
     with pytest.raises(RuntimeError, match="already initialised with 4"):
         jax.config.update("jax_num_cpu_devices", 2)
     assert jax.config.read("jax_num_cpu_devices") == 4
+    with pytest.raises(ValueError, match="must be a positive integer, got 0"):
+        jax.config.update("jax_num_cpu_devices", 0)
+    assert jax.config.read("jax_num_cpu_devices") == 4
 
 
 @pytest.mark.parametrize("env,code,expected", [
