@@ -364,3 +364,22 @@ def test_outputs_that_do_not_depend_on_the_device():
     out = jax.pmap(lambda v: (1.0, v.sum(), lax.axis_index("i")), "i")(_x(3, 2))
     np.testing.assert_array_equal(np.asarray(out[0]), np.ones(3))
     np.testing.assert_array_equal(np.asarray(out[2]), np.arange(3))
+
+
+def test_many_consecutive_collectives_pair_up_in_program_order():
+    def fn(i):
+        ctx, outs = R.current(), []
+        for r in range(300):  # fast devices run ahead into the next round
+            if i == r % 8:
+                time.sleep(0.0005)
+            outs.append(float(R.reduce(ctx, np.float64(i * 1000 + r), "sum")))
+            outs.append(float(R.all_gather(ctx, np.float64(r - i), 0, False)[i]))
+        return outs
+
+    results = R.run_on_devices(fn, 8, "i")
+    expected = []
+    for r in range(300):
+        expected += [sum(i * 1000 + r for i in range(8)), None]
+    for i, outs in enumerate(results):
+        assert outs[0::2] == expected[0::2]
+        assert outs[1::2] == [float(r - i) for r in range(300)]
