@@ -383,3 +383,23 @@ def test_many_consecutive_collectives_pair_up_in_program_order():
     for i, outs in enumerate(results):
         assert outs[0::2] == expected[0::2]
         assert outs[1::2] == [float(r - i) for r in range(300)]
+
+
+def test_a_failing_shard_of_a_compiled_pmap_ends_every_device(monkeypatch):
+    from compiler.interpret import impl_rules
+
+    real = impl_rules[P.psum_p]
+
+    def psum_failing_on_device_1(x, **params):
+        if R.current().index == 1:
+            raise FloatingPointError("shard 1 failed")
+        return real(x, **params)
+
+    monkeypatch.setitem(impl_rules, P.psum_p, psum_failing_on_device_1)
+    f = jax.pmap(lambda v: lax.psum(jnp.sin(v), "i") * 2.0, "i")
+    start = time.monotonic()
+    with pytest.raises(FloatingPointError, match="shard 1 failed"):
+        f(_x(4, 3))
+    assert time.monotonic() - start < 30
+    monkeypatch.setitem(impl_rules, P.psum_p, real)
+    np.testing.assert_allclose(np.asarray(f(np.zeros((4, 3), np.float32))), np.zeros((4, 3)))
