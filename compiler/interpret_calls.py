@@ -49,9 +49,17 @@ def io_callback_impl(*args, callback, result_avals, ordered=False):
     return _callback_results("io_callback", callback, args, result_avals)
 
 
+def pmap_impl(*args, **params):
+    from .pmap_exec import pmap_impl as run  # devices as threads, the body compiled once
+
+    return run(*args, **params)
+
+
 CALL_IMPLS = {
     P.jit_p: jit_impl,
     P.debug_callback_p: debug_callback_impl,
     P.pure_callback_p: pure_callback_impl,
     P.io_callback_p: io_callback_impl,
+    P.pmap_p: pmap_impl,
 }
+

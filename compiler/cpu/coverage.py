@@ -44,6 +44,7 @@ REASONS = {
     P.reduce_window_sum_p: _WINDOWED,
     P.reduce_window_max_p: _WINDOWED,
     P.reduce_window_min_p: _WINDOWED,
+    P.pmap_p: "runs its body (compiled once) on one thread per device: compiler/pmap_exec.py",
     P.cond_p: _CONTROL,
     P.debug_callback_p: _HOST,
     P.pure_callback_p: _HOST,
@@ -59,7 +60,7 @@ def why_not_native(eqn):
     if prim in REASONS:
         return REASONS[prim]
     if prim.group == P.COLLECTIVE:
-        return "collectives only have a meaning under vmap/pmap, which remove them"
+        return "collectives: vmap removes them; under pmap they call the device rendezvous"
     unsupported = sorted({str(a.dtype) for a in avals if not supported(a.dtype)})
     if unsupported:
         return f"dtype {', '.join(unsupported)} is not lowered yet (complex numbers: planned)"
