@@ -1,0 +1,166 @@
+"""Multi-process runs on MPI: jobs of 2 and 4 processes launched with mpirun in subprocesses.
+
+The launcher and mpi4py come from the `mpi` extra (mpi4py and the MPICH wheel); without them
+these tests skip with the reason. Every launch runs under a timeout that kills the whole job, so
+a hang fails the test in bounded time instead of stalling the suite.
+"""
+
+import importlib.util
+import os
+import pathlib
+import shutil
+import signal
+import subprocess
+import sys
+import sysconfig
+
+import numpy as np
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+PROGRAMS = ROOT / "tests" / "mpi_programs"
+LAUNCH_TIMEOUT_S = 120
+
+
+def _find_mpiexec():
+    """The launcher installed beside this Python (the MPICH wheel's), else the one on PATH."""
+    for name in ("mpiexec", "mpirun"):
+        beside = pathlib.Path(sysconfig.get_path("scripts")) / name
+        if beside.exists():
+            return str(beside)
+    return shutil.which("mpiexec") or shutil.which("mpirun")
+
+
+MPIEXEC = _find_mpiexec()
+needs_mpi = pytest.mark.skipif(
+    importlib.util.find_spec("mpi4py") is None or MPIEXEC is None,
+    reason='needs mpi4py and an MPI launcher (mpiexec): pip install "jaxlite[mpi]"',
+)
+
+
+def _launcher_flags():
+    version = subprocess.run([MPIEXEC, "--version"], capture_output=True, text=True, timeout=30)
+    # Open MPI refuses more processes than cores unless told; MPICH allows it.
+    return ["--oversubscribe"] if "Open MPI" in version.stdout + version.stderr else []
+
+
+def mpirun(n, program, *args, timeout=LAUNCH_TIMEOUT_S):
+    """Run `python program args` as an n-process MPI job; returns (returncode, stdout, stderr).
+
+    On timeout the launcher's whole process group is killed and the test fails."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    cmd = [MPIEXEC, *_launcher_flags(), "-n", str(n), sys.executable, str(program), *map(str, args)]
+    proc = subprocess.Popen(
+        cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, env=env, cwd=ROOT, start_new_session=True,
+    )  # fmt: skip
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        pytest.fail(f"{' '.join(cmd)} did not finish within {timeout} s\nstdout:\n{out}\nstderr:\n{err}")
+    return proc.returncode, out, err
+
+
+def run_ok(n, program, *args):
+    rc, out, err = mpirun(n, program, *args)
+    assert rc == 0, f"mpirun -n {n} {program.name} exited {rc}\nstdout:\n{out}\nstderr:\n{err}"
+    return out
+
+
+def _load_program(name):
+    spec = importlib.util.spec_from_file_location(f"mpi_program_{name}", PROGRAMS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@needs_mpi
+@pytest.mark.parametrize("nprocs", [2, 4])
+def test_process_group_collectives_match_numpy(nprocs, tmp_path):
+    run_ok(nprocs, PROGRAMS / "collectives.py", tmp_path)
+    prog = _load_program("collectives")
+    results = [dict(np.load(tmp_path / f"rank{r}.npz")) for r in range(nprocs)]
+    reducers = {"sum": np.add, "max": np.maximum, "min": np.minimum}
+    for rank, res in enumerate(results):
+        assert int(res["rank"]) == rank and int(res["size"]) == nprocs
+        for dtype in prog.DTYPES:
+            inputs = np.stack([prog.rank_input(r, dtype, (3, 4)) for r in range(nprocs)])
+            for op, ufunc in reducers.items():
+                got = res[f"allreduce_{op}_{dtype}"]
+                assert got.dtype == np.dtype(dtype) and got.shape == (3, 4), (op, dtype)
+                want = ufunc.reduce(inputs, axis=0).astype(dtype)
+                np.testing.assert_allclose(
+                    got, want, rtol=2e-3 if dtype == "float16" else 1e-6, err_msg=f"{op} {dtype}"
+                )
+            scalars = np.stack([prog.rank_input(r, dtype, ()) for r in range(nprocs)])
+            scalar_sum = res[f"allreduce_scalar_{dtype}"]
+            assert scalar_sum.shape == ()
+            np.testing.assert_allclose(scalar_sum, np.add.reduce(scalars).astype(dtype), rtol=2e-3)
+            np.testing.assert_array_equal(res[f"allgather_{dtype}"], inputs)
+            blocks = np.stack([prog.rank_input(r, dtype, (nprocs, 2, 3)) for r in range(nprocs)])
+            np.testing.assert_array_equal(res[f"alltoall_{dtype}"], blocks[:, rank])
+            for name, perm in prog.perms(nprocs).items():
+                sources = [s for s, d in perm if d == rank]
+                want = inputs[sources[0]] if sources else np.zeros_like(inputs[0])
+                np.testing.assert_array_equal(res[f"sendrecv_{name}_{dtype}"], want, err_msg=f"{name} {dtype}")
+        assert res["allgather_empty"].shape == (nprocs, 0, 3)
+
+
+@needs_mpi
+def test_a_rank_that_raises_ends_the_job_with_an_error():
+    # Rank 1 raises while the others wait in an allreduce that can never complete; without the
+    # abort hook they would wait forever and the timeout below would fail the test.
+    rc, out, err = mpirun(3, PROGRAMS / "failing_rank.py", timeout=60)
+    assert rc != 0
+    assert "ValueError: rank 1 fails on purpose" in err
+    assert "aborting the MPI job" in err
+    assert "unreachable" not in out
+
+
+def _run_python(code):
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120, cwd=ROOT)
+
+
+def test_initialize_without_mpi4py_names_the_install_command():
+    proc = _run_python(
+        "import sys; sys.modules['mpi4py'] = None\n"
+        "import jaxlite.distributed as d\n"
+        "try:\n    d.initialize()\n"
+        "except ImportError as e:\n    print('ERROR', e)\n"
+        "print('initialized', d.is_initialized())\n"
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert 'pip install "jaxlite[mpi]"' in proc.stdout and "mpi4py" in proc.stdout
+    assert "initialized False" in proc.stdout
+
+
+@needs_mpi
+def test_initialize_checks_its_arguments_and_runs_once():
+    # A plain `python` process is a one-process MPI job (MPI's singleton start).
+    proc = _run_python(
+        "import numpy as np, jaxlite.distributed as d\n"
+        "for kw in ({'num_processes': 3}, {'process_id': 2}, {'local_device_ids': [0, 0]}, {'coordinator_address': 5}):\n"
+        "    try:\n        d.initialize(**kw)\n"
+        "    except (ValueError, TypeError) as e:\n        print(type(e).__name__, e)\n"
+        "assert not d.is_initialized()\n"
+        "d.initialize(coordinator_address='localhost:1234', num_processes=1, process_id=0, local_device_ids=[0])\n"
+        "g = d.process_group()\n"
+        "print('group', g, g.local_device_ids, d.process_index(), d.process_count())\n"
+        "print('allreduce', g.allreduce(np.arange(3.0), 'max').tolist())\n"
+        "try:\n    d.initialize()\n"
+        "except RuntimeError as e:\n    print('twice:', e)\n"
+        "d.shutdown(); print('after shutdown', d.is_initialized(), d.process_count())\n"
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "ValueError jaxlite.distributed.initialize: num_processes=3 but the MPI job has 1 processes" in out
+    assert "ValueError jaxlite.distributed.initialize: process_id=2 but this process is MPI rank 0 of 1" in out
+    assert "ValueError jaxlite.distributed.initialize: local_device_ids must be distinct" in out
+    assert "TypeError jaxlite.distributed.initialize: coordinator_address must be" in out
+    assert "group ProcessGroup(rank=0, size=1, backend=MPI) (0,) 0 1" in out
+    assert "allreduce [0.0, 1.0, 2.0]" in out
+    assert "twice: jaxlite.distributed.initialize should only be called once." in out
+    assert "after shutdown False 1" in out
