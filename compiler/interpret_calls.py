@@ -15,4 +15,10 @@ def jit_impl(*args, jaxpr, name="jit"):
     return eval_jaxpr(jaxpr.jaxpr, jaxpr.consts, *args)
 
 
-CALL_IMPLS = {P.jit_p: jit_impl}
+def pmap_impl(*args, **params):
+    from .pmap_exec import pmap_impl as run  # devices as threads, the body compiled once
+
+    return run(*args, **params)
+
+
+CALL_IMPLS = {P.jit_p: jit_impl, P.pmap_p: pmap_impl}

@@ -28,6 +28,11 @@ from .custom_derivatives import custom_jvp, custom_vjp  # noqa: E402,F401
 from .checkpoint import checkpoint, checkpoint_policies, remat  # noqa: E402,F401
 from .batching import vmap  # noqa: E402,F401
 from .jit import jit  # noqa: E402,F401
+from . import distributed  # noqa: E402,F401
+from .device_list import (  # noqa: E402,F401
+    device_count, devices, local_device_count, local_devices, process_count, process_index,
+)
+from .pmap import pmap  # noqa: E402,F401
 from . import test_util  # noqa: E402,F401
 from . import random  # noqa: E402,F401 - also registers the threefry2x32 rules
 from . import flatten_util  # noqa: E402,F401

@@ -54,6 +54,7 @@ REASONS = {
     P.custom_vjp_call_p: "inlined by the pipeline before lowering; interpreted only if it survives",
     P.threefry2x32_p: "random bits: planned as a native loop kernel of 32-bit add/rotate/xor",
     P.custom_lin_p: "only exists inside linearized programs, which are transposed, never run",
+    P.pmap_p: "runs its body (compiled once) on one thread per device: compiler/pmap_exec.py",
     P.cond_p: _CONTROL,
     P.while_p: _CONTROL,
     P.scan_p: _CONTROL,
@@ -66,7 +67,7 @@ def why_not_native(eqn):
     if prim in REASONS:
         return REASONS[prim]
     if prim.group == P.COLLECTIVE:
-        return "collectives only have a meaning under vmap/pmap, which remove them"
+        return "collectives: vmap removes them; under pmap they call the device rendezvous"
     unsupported = sorted({str(a.dtype) for a in avals if not supported(a.dtype)})
     if unsupported:
         return f"dtype {', '.join(unsupported)} is not lowered yet (complex numbers: planned)"

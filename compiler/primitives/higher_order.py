@@ -91,3 +91,66 @@ custom_jvp_call_p = declare("custom_jvp_call", CALL, _call_rule("custom_jvp_call
 custom_vjp_call_p = declare("custom_vjp_call", CALL, _call_rule("custom_vjp_call", "call_jaxpr"), True)
 custom_lin_p = declare("custom_lin", CALL, lambda *avals, out_avals, **_: list(out_avals), True)
 remat_p = declare("remat", CALL, _call_rule("remat", "jaxpr"), multiple_results=True)
+
+# ---- pmap's collectives and its call (issue 7) --------------------------------------------------
+# all_to_all is always tiled here (lax.all_to_all expresses the untiled form with a reshape):
+# each index splits x along `split_axis` into `axis_size` chunks, sends chunk j to index j, and
+# concatenates what it receives along `concat_axis`, in index order.
+
+
+def _all_to_all_rule(x, *, axis_name, split_axis, concat_axis, axis_size):
+    if not (0 <= split_axis < x.ndim and 0 <= concat_axis < x.ndim):
+        _fail("all_to_all", f"split_axis {split_axis} / concat_axis {concat_axis} out of range", x)
+    if x.shape[split_axis] % axis_size:
+        _fail("all_to_all", f"split_axis {split_axis} of size {x.shape[split_axis]} is not "
+                            f"divisible by the axis size {axis_size}", x)
+    shape = list(x.shape)
+    shape[split_axis] //= axis_size
+    shape[concat_axis] *= axis_size
+    return ShapedArray(shape, x.dtype, x.weak_type)
+
+
+all_to_all_p = declare("all_to_all", COLLECTIVE, _all_to_all_rule)
+
+
+def _psum_scatter_rule(x, *, axis_name, scatter_dimension, axis_size, tiled=False):
+    d = scatter_dimension
+    if not 0 <= d < x.ndim:
+        _fail("psum_scatter", f"scatter_dimension {d} out of range", x)
+    shape = list(x.shape)
+    if tiled:
+        if shape[d] % axis_size:
+            _fail("psum_scatter", f"dimension {d} of size {shape[d]} is not divisible by the "
+                                  f"axis size {axis_size}", x)
+        shape[d] //= axis_size
+    else:
+        if shape[d] != axis_size:
+            _fail("psum_scatter", f"dimension {d} has size {shape[d]}, not the axis size "
+                                  f"{axis_size} (use tiled=True to scatter blocks)", x)
+        del shape[d]
+    return ShapedArray(shape, x.dtype, x.weak_type)
+
+
+psum_scatter_p = declare("psum_scatter", COLLECTIVE, _psum_scatter_rule)
+
+# pmap: params `jaxpr` (the per-device program, a ClosedJaxpr without consts), `axis_name`,
+# `axis_size` (the local devices: the leading size of mapped operands), `global_axis_size`
+# (all processes' devices: what collectives see), `mapped` (one bool per operand: split along
+# axis 0, or the same value for every device), `devices` (device ids or None) and `name`.
+# Every output is stacked along a new leading axis of size `axis_size`.
+
+
+def _pmap_rule(*avals, jaxpr, axis_name, axis_size, global_axis_size, mapped, devices=None,
+               name="pmap"):
+    ins = jaxpr.in_avals
+    if len(avals) != len(ins) or len(mapped) != len(avals):
+        _fail("pmap", f"{name}: {len(avals)} operands for a body of {len(ins)} inputs", *avals)
+    for a, b, m in zip(avals, ins, mapped, strict=True):
+        shape = a.shape[1:] if m else a.shape
+        if (m and (a.ndim == 0 or a.shape[0] != axis_size)) or shape != b.shape or a.dtype != b.dtype:
+            _fail("pmap", f"{name}: operand {a.str_short()} (mapped={m}) does not match the "
+                          f"body's input {b.str_short()} over {axis_size} devices", *avals)
+    return [ShapedArray((axis_size, *a.shape), a.dtype, a.weak_type) for a in jaxpr.out_avals]
+
+
+pmap_p = declare("pmap", CALL, _pmap_rule, multiple_results=True)

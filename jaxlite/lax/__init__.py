@@ -28,6 +28,7 @@ __all__ = [n for n in dir() if not n.startswith("_")]
 # Modules that need the whole lax namespace above to exist first.
 from .ad_util import stop_gradient  # noqa: E402
 from .parallel import all_gather, axis_index, axis_size, pmax, pmean, pmin, ppermute, psum  # noqa: E402
+from .parallel_pmap import all_to_all, psum_scatter  # noqa: E402
 from ..control_flow import (  # noqa: E402
     associative_scan, cond, fori_loop, map, scan, switch, while_loop,
 )
