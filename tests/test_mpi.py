@@ -44,11 +44,13 @@ def _launcher_flags():
     return ["--oversubscribe"] if "Open MPI" in version.stdout + version.stderr else []
 
 
-def mpirun(n, program, *args, timeout=LAUNCH_TIMEOUT_S):
+def mpirun(n, program, *args, timeout=LAUNCH_TIMEOUT_S, env=None):
     """Run `python program args` as an n-process MPI job; returns (returncode, stdout, stderr).
 
-    On timeout the launcher's whole process group is killed and the test fails."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    `env` adds environment variables. On timeout the launcher's whole process group is killed
+    and the test fails."""
+    pythonpath = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
+    env = dict(os.environ, PYTHONPATH=pythonpath, **(env or {}))
     cmd = [MPIEXEC, *_launcher_flags(), "-n", str(n), sys.executable, str(program), *map(str, args)]
     proc = subprocess.Popen(
         cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -63,8 +65,8 @@ def mpirun(n, program, *args, timeout=LAUNCH_TIMEOUT_S):
     return proc.returncode, out, err
 
 
-def run_ok(n, program, *args):
-    rc, out, err = mpirun(n, program, *args)
+def run_ok(n, program, *args, env=None):
+    rc, out, err = mpirun(n, program, *args, env=env)
     assert rc == 0, f"mpirun -n {n} {program.name} exited {rc}\nstdout:\n{out}\nstderr:\n{err}"
     return out
 
@@ -164,3 +166,41 @@ def test_initialize_checks_its_arguments_and_runs_once():
     assert "allreduce [0.0, 1.0, 2.0]" in out
     assert "twice: jaxlite.distributed.initialize should only be called once." in out
     assert "after shutdown False 1" in out
+
+
+@needs_mpi
+@pytest.mark.parametrize("nprocs, nlocal", [(2, 1), (4, 1), (2, 2)])
+def test_pmap_collectives_and_data_parallel_training_across_processes(nprocs, nlocal, tmp_path):
+    import jaxlite
+    import jaxlite.numpy as jnp
+
+    run_ok(nprocs, PROGRAMS / "pmap_training.py", tmp_path, env={"JAXLITE_NUM_CPU_DEVICES": str(nlocal)})
+    prog = _load_program("pmap_training")
+    ndevices = nprocs * nlocal
+    shards = np.stack([prog.device_input(d) for d in range(ndevices)])
+    blocks = np.stack([prog.device_blocks(d, ndevices) for d in range(ndevices)])
+    # The single-process reference: full-batch gradient descent on the global batch.
+    params = prog.init_params()
+    inputs, targets = prog.global_batch()
+    ref_losses = []
+    for _ in range(prog.STEPS):
+        value, grads = jaxlite.value_and_grad(prog.loss)(params, inputs, targets, jnp)
+        params = [(w - prog.LEARNING_RATE * np.asarray(gw), b - prog.LEARNING_RATE * np.asarray(gb))
+                  for (w, b), (gw, gb) in zip(params, grads)]  # fmt: skip
+        ref_losses.append(float(value))
+    for rank in range(nprocs):
+        res = dict(np.load(tmp_path / f"rank{rank}.npz"))
+        for i in range(nlocal):
+            d = rank * nlocal + i  # the global device id
+            np.testing.assert_allclose(res["psum"][i], shards.sum(0), rtol=1e-5, atol=1e-6)
+            np.testing.assert_allclose(res["pmean"][i], shards.mean(0), rtol=1e-5, atol=1e-6)
+            np.testing.assert_array_equal(res["pmax"][i], shards.max(0))
+            np.testing.assert_array_equal(res["all_gather"][i], shards)
+            np.testing.assert_array_equal(res["ppermute"][i], shards[(d - 1) % ndevices])
+            assert int(res["axis_index"][i]) == d
+            np.testing.assert_array_equal(res["all_to_all"][i], blocks[:, d])
+            np.testing.assert_allclose(res["psum_scatter"][i], blocks[:, d].sum(0), rtol=1e-5, atol=1e-6)
+            np.testing.assert_allclose(res["losses"][:, i], ref_losses, rtol=1e-5)
+            for k, (w, b) in enumerate(params):
+                np.testing.assert_allclose(res[f"w{k}"][i], w, rtol=1e-4, atol=1e-5)
+                np.testing.assert_allclose(res[f"b{k}"][i], b, rtol=1e-4, atol=1e-5)
