@@ -79,9 +79,10 @@ def initialize(coordinator_address=None, num_processes=None, process_id=None, lo
 
     MPI's launcher already tells every process its rank and the job's size, so the arguments are
     optional; when given they are checked against MPI's view. `coordinator_address` is accepted
-    for source compatibility with JAX and unused: MPI does its own rendezvous.
-    `local_device_ids` restricts this process to those of its local devices (stored on the group
-    for pmap's device list).
+    for source compatibility with JAX and unused: MPI does its own rendezvous. `local_device_ids`
+    is checked and kept on the group (`ProcessGroup.local_device_ids`); it selects accelerators
+    in JAX, and on the CPU every local device stays visible, as in JAX (set their number with
+    `jax_num_cpu_devices`).
     """
     global _group
     if _group is not None:

@@ -8,6 +8,7 @@ a hang fails the test in bounded time instead of stalling the suite.
 import importlib.util
 import os
 import pathlib
+import re
 import shutil
 import signal
 import subprocess
@@ -71,11 +72,15 @@ def run_ok(n, program, *args, env=None):
     return out
 
 
-def _load_program(name):
-    spec = importlib.util.spec_from_file_location(f"mpi_program_{name}", PROGRAMS / f"{name}.py")
+def _load_module(name, path):
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def _load_program(name):
+    return _load_module(f"mpi_program_{name}", PROGRAMS / f"{name}.py")
 
 
 @needs_mpi
@@ -204,3 +209,18 @@ def test_pmap_collectives_and_data_parallel_training_across_processes(nprocs, nl
             for k, (w, b) in enumerate(params):
                 np.testing.assert_allclose(res[f"w{k}"][i], w, rtol=1e-4, atol=1e-5)
                 np.testing.assert_allclose(res[f"b{k}"][i], b, rtol=1e-4, atol=1e-5)
+
+
+@needs_mpi
+def test_pmap_mlp_example_under_mpirun_matches_single_device_training():
+    pytest.importorskip("sklearn")  # the example trains on scikit-learn's bundled digits
+    steps = 6
+    rc, out, err = mpirun(2, ROOT / "examples" / "pmap_mlp.py", "--devices", "1", "--steps", steps)
+    assert rc == 0, f"stdout:\n{out}\nstderr:\n{err}"
+    assert "(2 devices in 2 process(es)" in out, out
+    printed = {int(step): float(value) for step, value in re.findall(r"^step\s+(\d+)\s+loss (\S+)$", out, re.M)}
+    assert sorted(printed) == list(range(steps)), out
+    example = _load_module("pmap_mlp_example", ROOT / "examples" / "pmap_mlp.py")
+    reference = example.train_single_device(steps=steps)
+    assert reference[-1] < reference[0]  # it learns
+    np.testing.assert_allclose([printed[i] for i in range(steps)], reference, rtol=2e-5, atol=2e-6)
