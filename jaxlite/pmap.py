@@ -167,8 +167,13 @@ class PmapWrapped:
     def __call__(self, *args, **kwargs):
         statics, dyn = self._split_static(args)
         leaves, in_tree = tree_util.tree_flatten((dyn, kwargs))
+        in_axes = self._in_axes
+        if statics and isinstance(in_axes, tuple) and len(in_axes) == len(args):
+            # as JAX: in_axes lists every positional argument; the static ones are dropped
+            skip = {i for i, _ in statics}
+            in_axes = tuple(a for i, a in enumerate(in_axes) if i not in skip)
         try:
-            axes = _flat_in_axes(self._in_axes, dyn, kwargs)
+            axes = _flat_in_axes(in_axes, dyn, kwargs)
         except ValueError as e:
             raise ValueError(f"pmap({self._name}): {e}".replace("vmap ", "")) from None
         n, axes, avals = self._mapped_size(dyn, kwargs, leaves, axes)
