@@ -116,10 +116,11 @@ def test_process_group_collectives_match_numpy(nprocs, tmp_path):
 
 
 @needs_mpi
-def test_a_rank_that_raises_ends_the_job_with_an_error():
-    # Rank 1 raises while the others wait in an allreduce that can never complete; without the
+@pytest.mark.parametrize("waiting_in", ["group", "pmap"])
+def test_a_rank_that_raises_ends_the_job_with_an_error(waiting_in):
+    # Rank 1 raises while the others wait in a collective that can never complete; without the
     # abort hook they would wait forever and the timeout below would fail the test.
-    rc, out, err = mpirun(3, PROGRAMS / "failing_rank.py", timeout=60)
+    rc, out, err = mpirun(3, PROGRAMS / "failing_rank.py", waiting_in, timeout=60)
     assert rc != 0
     assert "ValueError: rank 1 fails on purpose" in err
     assert "aborting the MPI job" in err
