@@ -28,7 +28,10 @@ Launch with the MPI implementation's own launcher and call `initialize()` first:
 
 from __future__ import annotations
 
+import atexit
+import os
 import sys
+import time
 
 import numpy as np
 
@@ -111,15 +114,17 @@ def initialize(coordinator_address=None, num_processes=None, process_id=None, lo
 
 
 def shutdown():
-    """Leave the process group (after a barrier, so no process leaves while others still send).
+    """Leave the process group, after a barrier so that no process leaves while others still
+    need it; a peer that has not arrived within JAXLITE_MPI_EXIT_TIMEOUT seconds (default 300,
+    JAX's shutdown timeout) aborts the job.
 
-    MPI itself stays initialised until the interpreter exits, so `initialize()` may be called
-    again. A no-op when not initialised, as in JAX.
+    Called at exit too. MPI itself stays initialised until the interpreter exits, so
+    `initialize()` may be called again. A no-op when not initialised, as in JAX.
     """
     global _group
     if _group is None:
         return
-    _group.barrier()
+    _barrier_or_abort(_group, "shut down")
     _group = None
 
 
@@ -136,6 +141,8 @@ def _check_local_device_ids(ids):
 
 # A rank that dies with an exception while the others wait in a collective would hang the job
 # forever (MPI has no timeouts); aborting the whole job instead makes the launcher end every rank.
+# A rank that exits without an exception (sys.exit(1), or a program whose ranks diverged) meets
+# the others in a barrier at exit, and aborts the job if they do not come in bounded time.
 _previous_excepthook = None
 
 
@@ -144,6 +151,29 @@ def _install_abort_hook():
     if _previous_excepthook is None:
         _previous_excepthook = sys.excepthook
         sys.excepthook = _abort_on_uncaught_exception
+        atexit.register(shutdown)
+
+
+def _exit_timeout_s() -> float:
+    return float(os.environ.get("JAXLITE_MPI_EXIT_TIMEOUT", "300"))
+
+
+def _barrier_or_abort(group, what):
+    if group.size == 1:
+        return
+    request, timeout = group._comm.Ibarrier(), _exit_timeout_s()
+    deadline, pause = time.monotonic() + timeout, 1e-4
+    while not request.Test():
+        if time.monotonic() > deadline:
+            sys.stderr.write(
+                f"jaxlite.distributed: rank {group.rank} waited {timeout:g} s to {what} but other ranks "
+                f"did not arrive (still in a collective, or stuck); aborting the MPI job "
+                f"(JAXLITE_MPI_EXIT_TIMEOUT sets the wait)\n"
+            )
+            sys.stderr.flush()
+            group._comm.Abort(1)
+        time.sleep(pause)
+        pause = min(2 * pause, 0.05)
 
 
 def _abort_on_uncaught_exception(exc_type, exc, tb):

@@ -127,6 +127,17 @@ def test_a_rank_that_raises_ends_the_job_with_an_error(waiting_in):
     assert "unreachable" not in out
 
 
+@needs_mpi
+def test_a_rank_that_exits_early_ends_the_job_with_an_error():
+    # sys.exit skips the excepthook; rank 1 then waits for its peers in the exit barrier, which
+    # they never reach (they wait in an allreduce), and aborts the job after the exit timeout.
+    env = {"JAXLITE_MPI_EXIT_TIMEOUT": "2"}
+    rc, out, err = mpirun(3, PROGRAMS / "failing_rank.py", "exit", timeout=60, env=env)
+    assert rc != 0
+    assert "rank 1 waited 2 s to shut down but other ranks did not arrive" in err
+    assert "unreachable" not in out
+
+
 def _run_python(code):
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120, cwd=ROOT)
