@@ -5,6 +5,7 @@ these tests skip with the reason. Every launch runs under a timeout that kills t
 a hang fails the test in bounded time instead of stalling the suite.
 """
 
+import functools
 import importlib.util
 import os
 import pathlib
@@ -39,6 +40,7 @@ needs_mpi = pytest.mark.skipif(
 )
 
 
+@functools.cache
 def _launcher_flags():
     version = subprocess.run([MPIEXEC, "--version"], capture_output=True, text=True, timeout=30)
     # Open MPI refuses more processes than cores unless told; MPICH allows it.
@@ -48,10 +50,11 @@ def _launcher_flags():
 def mpirun(n, program, *args, timeout=LAUNCH_TIMEOUT_S, env=None):
     """Run `python program args` as an n-process MPI job; returns (returncode, stdout, stderr).
 
-    `env` adds environment variables. On timeout the launcher's whole process group is killed
-    and the test fails."""
+    Each process has one CPU device unless `env` (added to the environment) says otherwise.
+    On timeout the launcher's whole process group is killed and the test fails."""
     pythonpath = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
-    env = dict(os.environ, PYTHONPATH=pythonpath, **(env or {}))
+    inherited = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+    env = inherited | {"PYTHONPATH": pythonpath, "JAXLITE_NUM_CPU_DEVICES": "1"} | (env or {})
     cmd = [MPIEXEC, *_launcher_flags(), "-n", str(n), sys.executable, str(program), *map(str, args)]
     proc = subprocess.Popen(
         cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
