@@ -4,7 +4,9 @@
   3-6), side by side with NumPy and JAX (skipped with a note when not installed; Numba is not
   measured: it has no array-level jit for these NumPy programs without rewriting them as loops);
 - eager per-op overhead (benchmarks.eager_overhead) and eager per-example gradients
-  (benchmarks.per_example_grads).
+  (benchmarks.per_example_grads);
+- pmap: data-parallel MLP steps/s and a 1M-element psum on 1 and 2 CPU devices, beside JAX
+  (benchmarks.pmap_bench).
 
 Writes <out>/all.json (every figure, with the machine and the date) and <out>/jit_ratios.png
 (jaxlite / JAX per workload, with the issue's goals; needs matplotlib, the `bench` extra) and
@@ -135,6 +137,11 @@ def main():
         print("running eager benchmarks ...", flush=True)
         results["eager_overhead"] = eager_overhead.run()
         results["per_example_grads_eager"] = per_example_grads.run(64, 5)
+        print("running pmap benchmarks ...", flush=True)
+        from . import pmap_bench
+
+        results["pmap"] = pmap_bench.run(repeat=repeat)
+        print(pmap_bench.format_table(results["pmap"]))
     rows = jit_rows(results["jit_workloads"], results["jit_models"])
     results["jit_table"] = [
         {"workload": n, "ms": by_lib, "ratio_to_jax": r, "goal": g} for n, by_lib, r, g in rows

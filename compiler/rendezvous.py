@@ -220,8 +220,10 @@ def run_on_devices(fn, n, axis_name, group=None):
         return job
 
     with _pool_lock:
-        for i, w in enumerate(_get_workers(n)):
+        # device 0 runs on the calling thread: one pmap on one device hands nothing over
+        for i, w in enumerate(_get_workers(n - 1), start=1):
             w.jobs.put(job_for(i))
+        job_for(0)()
         for _ in range(n):
             done.acquire()
     failed = [(i, e) for i, e in enumerate(errors) if e is not None]
@@ -246,10 +248,12 @@ def device_for(names, what):
 
 
 def _sum(vals):
-    acc = np.array(vals[0], copy=True)
-    for v in vals[1:]:
+    if len(vals) == 1:
+        return np.asarray(vals[0])  # callers copy results into their own buffers
+    acc = np.add(vals[0], vals[1])
+    for v in vals[2:]:
         np.add(acc, v, out=acc, casting="unsafe")
-    return acc
+    return acc.astype(np.asarray(vals[0]).dtype, copy=False)
 
 
 def _reduce(kind):

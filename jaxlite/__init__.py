@@ -32,7 +32,7 @@ from . import distributed  # noqa: E402,F401
 from .device_list import (  # noqa: E402,F401
     device_count, devices, local_device_count, local_devices, process_count, process_index,
 )
-from .pmap import pmap  # noqa: E402,F401
+from .pmap import device_put_replicated, device_put_sharded, pmap  # noqa: E402,F401
 from . import test_util  # noqa: E402,F401
 from . import random  # noqa: E402,F401 - also registers the threefry2x32 rules
 from . import flatten_util  # noqa: E402,F401

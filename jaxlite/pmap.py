@@ -251,6 +251,41 @@ def _run_top_level(consts, leaves, axes, params):
             for k, a in enumerate(closed.out_avals)]
 
 
+def _check_devices(devices, what):
+    devices = list(devices)
+    local = D.local_devices()
+    for d in devices:
+        if d not in local:
+            raise ValueError(f"{what}: {d!r} is not one of this process's devices {local}")
+    return devices
+
+
+def device_put_sharded(shards, devices):
+    """Stack `shards` (a list of equal pytrees, one per device) into ShardedArrays on `devices`."""
+    devices = _check_devices(devices, "device_put_sharded")
+    if len(shards) != len(devices):
+        raise ValueError(f"device_put_sharded: {len(shards)} shards for {len(devices)} devices; "
+                         "pass one shard per device")
+    leaves = [tree_util.tree_leaves(s) for s in shards]
+    tree = tree_util.tree_structure(shards[0])
+    out = []
+    for k in range(len(leaves[0])):
+        vals = [core.canonical_value(ls[k], "device_put_sharded")[0] for ls in leaves]
+        if len({(v.shape, v.dtype) for v in vals}) != 1:
+            raise ValueError("device_put_sharded: the shards of leaf "
+                             f"{k} differ in shape or dtype: {[(v.shape, str(v.dtype)) for v in vals]}")
+        out.append(make_sharded(vals, devices))
+    return tree_util.tree_unflatten(tree, out)
+
+
+def device_put_replicated(x, devices):
+    """The same value on every device of `devices`, as a ShardedArray of leading size len(devices)."""
+    devices = _check_devices(devices, "device_put_replicated")
+    return tree_util.tree_map(
+        lambda v: make_sharded([core.canonical_value(v, "device_put_replicated")[0]] * len(devices),
+                               devices), x)
+
+
 def pmap(fun=None, axis_name=None, *, in_axes=0, out_axes=0, static_broadcasted_argnums=(),
          devices=None, backend=None, axis_size=None, donate_argnums=(), global_arg_shapes=None):
     """Map `fun` over the local devices along the leading axis (in_axes) of its arguments.

@@ -270,7 +270,7 @@ def test_a_stuck_device_times_out(monkeypatch):
 
     def fn(i):
         if i == 1:
-            release.wait(3)
+            release.wait(1.5)
         return R.reduce(R.current(), np.ones(2), "sum")
 
     start = time.monotonic()
@@ -340,3 +340,24 @@ def test_collectives_across_processes(monkeypatch, rank, local):
         np.testing.assert_allclose(np.asarray(out), ref[mine], rtol=1e-5, err_msg=name)
     assert "allreduce" in group.calls and "alltoall" in group.calls
     assert ("sendrecv" in group.calls) == (local == 1)
+
+
+def test_device_put_sharded_and_replicated():
+    devs = jax.local_devices()[:2]
+    a, b = _x(3), _x(3, seed=1)
+    s = jax.device_put_sharded([a, b], devs)
+    assert isinstance(s, ShardedArray) and [sh.device for sh in s.addressable_shards] == devs
+    np.testing.assert_array_equal(np.asarray(s), np.stack([a, b]))
+    r = jax.device_put_replicated({"w": a}, devs)
+    np.testing.assert_array_equal(np.asarray(r["w"]), np.stack([a, a]))
+    out = jax.pmap(lambda u, v: u + v["w"])(s, r)
+    np.testing.assert_allclose(np.asarray(out), np.stack([a + a, b + a]))
+    np.testing.assert_array_equal(jax.device_get(out), np.asarray(out))
+    with pytest.raises(ValueError, match="2 shards for 1 devices"):
+        jax.device_put_sharded([a, b], devs[:1])
+
+
+def test_outputs_that_do_not_depend_on_the_device():
+    out = jax.pmap(lambda v: (1.0, v.sum(), lax.axis_index("i")), "i")(_x(3, 2))
+    np.testing.assert_array_equal(np.asarray(out[0]), np.ones(3))
+    np.testing.assert_array_equal(np.asarray(out[2]), np.arange(3))
