@@ -160,6 +160,14 @@ def test_initialize_without_mpi4py_names_the_install_command():
 
 
 @needs_mpi
+def test_an_mpi_launch_without_mpi4py_fails_on_every_rank_with_the_install_command():
+    rc, out, err = mpirun(2, PROGRAMS / "without_mpi4py.py", timeout=60)
+    assert rc != 0
+    assert err.count('install it with pip install "jaxlite[mpi]"') == 2, err
+    assert "unreachable" not in out
+
+
+@needs_mpi
 def test_initialize_checks_its_arguments_and_runs_once():
     # A plain `python` process is a one-process MPI job (MPI's singleton start).
     proc = _run_python(
