@@ -250,10 +250,12 @@ def device_for(names, what):
 def _sum(vals):
     if len(vals) == 1:
         return np.asarray(vals[0])  # callers copy results into their own buffers
-    acc = np.add(vals[0], vals[1])
+    first = np.asarray(vals[0])
+    acc = np.empty(first.shape, first.dtype)  # an array even for 0-d operands
+    np.add(first, vals[1], out=acc, casting="unsafe")
     for v in vals[2:]:
         np.add(acc, v, out=acc, casting="unsafe")
-    return acc.astype(np.asarray(vals[0]).dtype, copy=False)
+    return acc
 
 
 def _reduce(kind):

@@ -214,3 +214,10 @@ def test_against_jax_pmap_with_two_host_devices():
     for k, f in ours.items():
         np.testing.assert_allclose(np.asarray(jax.pmap(f, "i")(x)), np.asarray(want[k]), rtol=1e-5,
                                    err_msg=k)
+
+
+@pytest.mark.parametrize("n", [1, 3, 8])
+def test_scalar_reductions(n):
+    x = _data(n)
+    _check(lambda v: lax.psum(v, "i"), x, np.full(n, x.sum()))
+    _check(lambda v: lax.pmax(v, "i"), x, np.full(n, x.max()))
