@@ -31,6 +31,8 @@ import time
 
 import numpy as np
 
+from . import pool as _pool
+
 _local = threading.local()
 _provider = [lambda: None]
 
@@ -251,7 +253,7 @@ def _sum(vals):
     if len(vals) == 1:
         return np.asarray(vals[0])  # callers copy results into their own buffers
     first = np.asarray(vals[0])
-    acc = np.empty(first.shape, first.dtype)  # an array even for 0-d operands
+    acc = _pool.empty(first.shape, first.dtype)  # large sums reuse pooled pages (no faults)
     np.add(first, vals[1], out=acc, casting="unsafe")
     for v in vals[2:]:
         np.add(acc, v, out=acc, casting="unsafe")

@@ -18,7 +18,7 @@ def _cpu(prim):
     if prim in coverage.REASONS:
         return "callback: " + coverage.REASONS[prim]
     if prim.group == P.COLLECTIVE:
-        return "removed by vmap/pmap before lowering"
+        return "vmap removes them; under pmap a callback into the device rendezvous"
     if prim.group == P.CONTROL:
         return "callback: native loops and branches are planned (issue 6)"
     return "native"

@@ -68,24 +68,29 @@ def _valid(v, what):
     return n
 
 
-_state = {"local": None}  # the local device count once initialised
+_state = {"local": None, "requested": 1}  # the count once initialised; the last valid request
 
 
 def _on_config_change(name, value):
     if name != "jax_num_cpu_devices":
         return
-    n = _valid(value, 'config.update("jax_num_cpu_devices", ...)')
+    try:
+        n = _valid(value, 'config.update("jax_num_cpu_devices", ...)')
+    except ValueError:
+        config._values[name] = _state["requested"]  # update() already stored it: undo
+        raise
     if _state["local"] is not None and n != _state["local"]:
-        config._values[name] = _state["local"]  # update() already stored it: keep the old count
+        config._values[name] = _state["local"]
         raise RuntimeError(
             f'config.update("jax_num_cpu_devices", {value}): the CPU devices were already '
             f"initialised with {_state['local']} device(s); set the count before the first call "
             "to devices()/pmap (or set JAXLITE_NUM_CPU_DEVICES in the environment)")
+    _state["requested"] = n
 
 
 _env = _count_from_env()
 if _env is not None:
-    config._values["jax_num_cpu_devices"] = _env
+    config._values["jax_num_cpu_devices"] = _state["requested"] = _env
 config._listeners.append(_on_config_change)
 
 
@@ -100,7 +105,7 @@ def _reset_for_tests(n=None):
     """Forget the initialised count (tests only: nothing may hold devices of the old count)."""
     _state["local"] = None
     if n is not None:
-        config._values["jax_num_cpu_devices"] = _valid(n, "_reset_for_tests")
+        config._values["jax_num_cpu_devices"] = _state["requested"] = _valid(n, "_reset_for_tests")
 
 
 def process_index() -> int:

@@ -153,14 +153,13 @@ class PmapWrapped:
                     raise TypeError(
                         f"pmap({name}): output {i} has type {type(o).__name__}, which is not an "
                         "array; return arrays or scalars only")
-            box.append((out_tree, out))
+            box.append(out_tree)
             return flat
 
         with extend_axis_env(AxisData(axis_name, n_global, axis_name)):
             closed = trace_to_jaxpr(flat_fun, list(dev_avals), f"pmap_{name}")
         jaxpr, consts = hoist_consts(closed)
-        out_tree, example = box[0]
-        return ClosedJaxpr(jaxpr, []), consts, out_tree
+        return ClosedJaxpr(jaxpr, []), consts, box[0]
 
     # -- calling -----------------------------------------------------------------------------
 
@@ -223,7 +222,7 @@ def _as_array(x):
     return x if isinstance(x, (core.Tracer, Array)) else Array(x)
 
 
-def _device_shards(x, ax, n, aval_dtype):
+def _device_shards(x, ax, n):
     """Device i's operand for leaf x mapped at axis ax (None: shared)."""
     if ax is None:
         v = x._value if isinstance(x, Array) else np.asarray(x)
@@ -239,8 +238,8 @@ def _device_shards(x, ax, n, aval_dtype):
 def _run_top_level(consts, leaves, axes, params):
     n = params["axis_size"]
     closed = params["jaxpr"]
-    per_leaf = [_device_shards(c, None, n, None) for c in consts]
-    per_leaf += [_device_shards(x, ax, n, None) for x, ax in zip(leaves, axes, strict=True)]
+    per_leaf = [_device_shards(c, None, n) for c in consts]
+    per_leaf += [_device_shards(x, ax, n) for x, ax in zip(leaves, axes, strict=True)]
     per_device = [[col[i] for col in per_leaf] for i in range(n)]
     outs = pmap_exec.run_shards(per_device, jaxpr=closed, axis_name=params["axis_name"],
                                 axis_size=n, global_axis_size=params["global_axis_size"],

@@ -50,6 +50,9 @@ def test_changing_the_count_after_initialisation_raises():
     with pytest.raises(RuntimeError, match="already initialised with 4"):
         jax.config.update("jax_num_cpu_devices", 2)
     assert jax.config.read("jax_num_cpu_devices") == 4
+    with pytest.raises(ValueError, match="must be a positive integer, got 0"):
+        jax.config.update("jax_num_cpu_devices", 0)
+    assert jax.config.read("jax_num_cpu_devices") == 4
 
 
 @pytest.mark.parametrize("env,code,expected", [
@@ -361,3 +364,42 @@ def test_outputs_that_do_not_depend_on_the_device():
     out = jax.pmap(lambda v: (1.0, v.sum(), lax.axis_index("i")), "i")(_x(3, 2))
     np.testing.assert_array_equal(np.asarray(out[0]), np.ones(3))
     np.testing.assert_array_equal(np.asarray(out[2]), np.arange(3))
+
+
+def test_many_consecutive_collectives_pair_up_in_program_order():
+    def fn(i):
+        ctx, outs = R.current(), []
+        for r in range(300):  # fast devices run ahead into the next round
+            if i == r % 8:
+                time.sleep(0.0005)
+            outs.append(float(R.reduce(ctx, np.float64(i * 1000 + r), "sum")))
+            outs.append(float(R.all_gather(ctx, np.float64(r - i), 0, False)[i]))
+        return outs
+
+    results = R.run_on_devices(fn, 8, "i")
+    expected = []
+    for r in range(300):
+        expected += [sum(i * 1000 + r for i in range(8)), None]
+    for i, outs in enumerate(results):
+        assert outs[0::2] == expected[0::2]
+        assert outs[1::2] == [float(r - i) for r in range(300)]
+
+
+def test_a_failing_shard_of_a_compiled_pmap_ends_every_device(monkeypatch):
+    from compiler.interpret import impl_rules
+
+    real = impl_rules[P.psum_p]
+
+    def psum_failing_on_device_1(x, **params):
+        if R.current().index == 1:
+            raise FloatingPointError("shard 1 failed")
+        return real(x, **params)
+
+    monkeypatch.setitem(impl_rules, P.psum_p, psum_failing_on_device_1)
+    f = jax.pmap(lambda v: lax.psum(jnp.sin(v), "i") * 2.0, "i")
+    start = time.monotonic()
+    with pytest.raises(FloatingPointError, match="shard 1 failed"):
+        f(_x(4, 3))
+    assert time.monotonic() - start < 30
+    monkeypatch.setitem(impl_rules, P.psum_p, real)
+    np.testing.assert_allclose(np.asarray(f(np.zeros((4, 3), np.float32))), np.zeros((4, 3)))

@@ -7,8 +7,8 @@ axis is a sum over the batch axis, whose result is the same for every example (u
 Names the trace does not own are passed on to the trace below with the batch axis carried along.
 
 Differentiation follows JAX's vmap/pmap semantics: psum is linear and its transpose is psum again
-(each example's cotangent reaches every example it summed), all_gather transposes to a summed
-slice, ppermute to the inverse permutation. The jvp/transpose rules are registered into the AD
+(each example's cotangent reaches every example it summed), all_gather transposes to
+psum_scatter, ppermute to the inverse permutation. The jvp/transpose rules are registered into the AD
 tables when jaxlite.ad_rules is importable (see `_register_ad_rules`).
 """
 
@@ -257,14 +257,9 @@ def pmax_jvp_values(prim, x, t, axes):
 
 
 def all_gather_transpose(ct, x, *, axis_name, all_gather_dimension, axis_size, tiled=False):
-    total = bind(P.psum_p, ct, axes=(axis_name,))
-    idx = bind(P.axis_index_p, axis_name=axis_name)
-    dim = all_gather_dimension
-    if tiled:
-        chunk = shape_of(total)[dim] // axis_size
-        start = E.mul(idx, np.int32(chunk))
-        return [I.dynamic_slice_in_dim(total, start, chunk, dim)]
-    return [I.dynamic_index_in_dim(total, idx, dim, keepdims=False)]
+    # each index's cotangent is its block of the summed cotangents: a psum_scatter (as JAX)
+    return [bind(P.psum_scatter_p, ct, axis_name=axis_name, scatter_dimension=all_gather_dimension,
+                 axis_size=axis_size, tiled=tiled)]
 
 
 def ppermute_transpose(ct, x, *, axis_name, perm):
