@@ -109,24 +109,29 @@ def _reset_for_tests(n=None):
 
 
 def process_index() -> int:
+    """This process's index in a multi-process run (its MPI rank), 0 in a single process."""
     group = distributed.process_group()
     return 0 if group is None else int(group.rank)
 
 
 def process_count() -> int:
+    """The number of processes in the run (the MPI size), 1 in a single process."""
     group = distributed.process_group()
     return 1 if group is None else int(group.size)
 
 
 def local_device_count(backend=None) -> int:
+    """The number of devices this process drives (jax_num_cpu_devices, default 1)."""
     return _local_count()
 
 
 def device_count(backend=None) -> int:
+    """The number of devices across all processes."""
     return _local_count() * process_count()
 
 
 def devices(backend=None) -> list:
+    """All devices of the run, across processes, ordered by id."""
     if backend not in (None, "cpu"):
         raise RuntimeError(f"devices: backend {backend!r} is not available; only 'cpu' is")
     n = _local_count()
@@ -134,6 +139,7 @@ def devices(backend=None) -> list:
 
 
 def local_devices(process_index=None, backend=None) -> list:
+    """The devices of one process (this one by default)."""
     n = _local_count()
     p = globals()["process_index"]() if process_index is None else int(process_index)
     return [CpuDevice(p * n + i, p, i) for i in range(n)]

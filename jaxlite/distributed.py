@@ -46,6 +46,7 @@ def process_group():
 
 
 def is_initialized() -> bool:
+    """Whether `initialize()` has set up a multi-process run."""
     return _group is not None
 
 

@@ -10,7 +10,7 @@ from ._util import promote_args_inexact
 
 
 def logpmf(k, p, loc=0):
-    """Log (probability mass at `k` of the Bernoulli distribution; jax.scipy.stats.bernoulli.logpmf)."""
+    """Log of the probability mass at `k` (Bernoulli distribution; jax.scipy.stats.bernoulli.logpmf)."""
     k, p, loc = promote_args_inexact("bernoulli.logpmf", k, p, loc)
     x = k - loc
     log_probs = xlogy(x, p) + xlog1py(1 - x, -p)

@@ -11,7 +11,7 @@ from ._util import promote_args_inexact
 
 
 def logpdf(x, a, b, loc=0, scale=1):
-    """Log (probability density at `x` of the beta distribution; jax.scipy.stats.beta.logpdf)."""
+    """Log of the probability density at `x` (beta distribution; jax.scipy.stats.beta.logpdf)."""
     x, a, b, loc, scale = promote_args_inexact("beta.logpdf", x, a, b, loc, scale)
     y = (x - loc) / scale
     log_probs = -betaln(a, b) + xlogy(a - 1, y) + xlog1py(b - 1, -y) - jnp.log(scale)
@@ -31,7 +31,7 @@ def cdf(x, a, b, loc=0, scale=1):
 
 
 def logcdf(x, a, b, loc=0, scale=1):
-    """Log (cumulative distribution function at `x` of the beta distribution; jax.scipy.stats.beta.logcdf)."""
+    """Log of the cumulative distribution function at `x` (beta distribution; jax.scipy.stats.beta.logcdf)."""
     return jnp.log(cdf(x, a, b, loc, scale))
 
 
@@ -42,5 +42,5 @@ def sf(x, a, b, loc=0, scale=1):
 
 
 def logsf(x, a, b, loc=0, scale=1):
-    """Log (survival function at `x` of the beta distribution; jax.scipy.stats.beta.logsf)."""
+    """Log of the survival function at `x` (beta distribution; jax.scipy.stats.beta.logsf)."""
     return jnp.log(sf(x, a, b, loc, scale))

@@ -9,7 +9,7 @@ from ._util import promote_args_inexact
 
 
 def logpdf(x, loc=0, scale=1):
-    """Log (probability density at `x` of the Cauchy distribution; jax.scipy.stats.cauchy.logpdf)."""
+    """Log of the probability density at `x` (Cauchy distribution; jax.scipy.stats.cauchy.logpdf)."""
     x, loc, scale = promote_args_inexact("cauchy.logpdf", x, loc, scale)
     z = (x - loc) / scale
     return -np.log(np.pi) - jnp.log(scale) - jnp.log1p(z * z)
@@ -27,7 +27,7 @@ def cdf(x, loc=0, scale=1):
 
 
 def logcdf(x, loc=0, scale=1):
-    """Log (cumulative distribution function at `x` of the Cauchy distribution; jax.scipy.stats.cauchy.logcdf)."""
+    """Log of the cumulative distribution function at `x` (Cauchy distribution; jax.scipy.stats.cauchy.logcdf)."""
     return jnp.log(cdf(x, loc, scale))
 
 
@@ -38,7 +38,7 @@ def sf(x, loc=0, scale=1):
 
 
 def logsf(x, loc=0, scale=1):
-    """Log (survival function at `x` of the Cauchy distribution; jax.scipy.stats.cauchy.logsf)."""
+    """Log of the survival function at `x` (Cauchy distribution; jax.scipy.stats.cauchy.logsf)."""
     return jnp.log(sf(x, loc, scale))
 
 

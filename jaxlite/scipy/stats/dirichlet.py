@@ -14,7 +14,7 @@ def _is_simplex(x):
 
 
 def logpdf(x, alpha):
-    """Log (probability density at `x` of the Dirichlet distribution; jax.scipy.stats.dirichlet.logpdf)."""
+    """Log of the probability density at `x` (Dirichlet distribution; jax.scipy.stats.dirichlet.logpdf)."""
     check_arraylike("jaxlite.scipy.stats.dirichlet.logpdf", x, alpha)
     x, alpha = promote_dtypes_inexact(x, alpha)
     if alpha.ndim != 1:

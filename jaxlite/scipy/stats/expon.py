@@ -15,7 +15,7 @@ def _z(name, x, loc, scale):
 
 
 def logpdf(x, loc=0, scale=1):
-    """Log (probability density at `x` of the exponential distribution; jax.scipy.stats.expon.logpdf)."""
+    """Log of the probability density at `x` (exponential distribution; jax.scipy.stats.expon.logpdf)."""
     inside, z, scale = _z("expon.logpdf", x, loc, scale)
     return jnp.where(inside, -z - jnp.log(scale), -np.inf)
 
@@ -32,7 +32,7 @@ def cdf(x, loc=0, scale=1):
 
 
 def logcdf(x, loc=0, scale=1):
-    """Log (cumulative distribution function at `x` of the exponential distribution; jax.scipy.stats.expon.logcdf)."""
+    """Log of the cumulative distribution function at `x` (exponential distribution; jax.scipy.stats.expon.logcdf)."""
     inside, z, _ = _z("expon.logcdf", x, loc, scale)
     # log(1 - e^-z), stable both for small z (log(-expm1)) and large z (log1p(-exp))
     small = z < np.log(2)
@@ -47,7 +47,7 @@ def sf(x, loc=0, scale=1):
 
 
 def logsf(x, loc=0, scale=1):
-    """Log (survival function at `x` of the exponential distribution; jax.scipy.stats.expon.logsf)."""
+    """Log of the survival function at `x` (exponential distribution; jax.scipy.stats.expon.logsf)."""
     inside, z, _ = _z("expon.logsf", x, loc, scale)
     return jnp.where(inside, -z, 0)
 

@@ -11,7 +11,7 @@ from ._util import promote_args_inexact
 
 
 def logpdf(x, a, loc=0, scale=1):
-    """Log (probability density at `x` of the gamma distribution; jax.scipy.stats.gamma.logpdf)."""
+    """Log of the probability density at `x` (gamma distribution; jax.scipy.stats.gamma.logpdf)."""
     x, a, loc, scale = promote_args_inexact("gamma.logpdf", x, a, loc, scale)
     ok = x >= loc
     y = jnp.where(ok, (x - loc) / scale, 1)  # a safe point outside the support: no nan gradient
@@ -37,7 +37,7 @@ def cdf(x, a, loc=0, scale=1):
 
 
 def logcdf(x, a, loc=0, scale=1):
-    """Log (cumulative distribution function at `x` of the gamma distribution; jax.scipy.stats.gamma.logcdf)."""
+    """Log of the cumulative distribution function at `x` (gamma distribution; jax.scipy.stats.gamma.logcdf)."""
     return jnp.log(cdf(x, a, loc, scale))
 
 
@@ -51,5 +51,5 @@ def sf(x, a, loc=0, scale=1):
 
 
 def logsf(x, a, loc=0, scale=1):
-    """Log (survival function at `x` of the gamma distribution; jax.scipy.stats.gamma.logsf)."""
+    """Log of the survival function at `x` (gamma distribution; jax.scipy.stats.gamma.logsf)."""
     return jnp.log(sf(x, a, loc, scale))

@@ -7,7 +7,7 @@ from ._util import promote_args_inexact
 
 
 def logpdf(x, loc=0, scale=1):
-    """Log (probability density at `x` of the Laplace distribution; jax.scipy.stats.laplace.logpdf)."""
+    """Log of the probability density at `x` (Laplace distribution; jax.scipy.stats.laplace.logpdf)."""
     x, loc, scale = promote_args_inexact("laplace.logpdf", x, loc, scale)
     return -jnp.log(2 * scale) - jnp.abs(x - loc) / scale
 

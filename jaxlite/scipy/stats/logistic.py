@@ -8,7 +8,7 @@ from ._util import promote_args_inexact
 
 
 def logpdf(x, loc=0, scale=1):
-    """Log (probability density at `x` of the logistic distribution; jax.scipy.stats.logistic.logpdf)."""
+    """Log of the probability density at `x` (logistic distribution; jax.scipy.stats.logistic.logpdf)."""
     x, loc, scale = promote_args_inexact("logistic.logpdf", x, loc, scale)
     half = (x - loc) / scale / 2
     return -2 * jnp.logaddexp(half, -half) - jnp.log(scale)

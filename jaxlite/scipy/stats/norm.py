@@ -10,7 +10,7 @@ from ._util import promote_args_inexact
 
 
 def logpdf(x, loc=0, scale=1):
-    """Log (probability density at `x` of the normal distribution; jax.scipy.stats.norm.logpdf)."""
+    """Log of the probability density at `x` (normal distribution; jax.scipy.stats.norm.logpdf)."""
     x, loc, scale = promote_args_inexact("norm.logpdf", x, loc, scale)
     z = (x - loc) / scale
     return -0.5 * (z * z + jnp.log(2 * np.pi * scale * scale))  # scale^2: a negative scale works, as in JAX
@@ -28,7 +28,7 @@ def cdf(x, loc=0, scale=1):
 
 
 def logcdf(x, loc=0, scale=1):
-    """Log (cumulative distribution function at `x` of the normal distribution; jax.scipy.stats.norm.logcdf)."""
+    """Log of the cumulative distribution function at `x` (normal distribution; jax.scipy.stats.norm.logcdf)."""
     x, loc, scale = promote_args_inexact("norm.logcdf", x, loc, scale)
     return log_ndtr((x - loc) / scale)
 
@@ -40,7 +40,7 @@ def sf(x, loc=0, scale=1):
 
 
 def logsf(x, loc=0, scale=1):
-    """Log (survival function at `x` of the normal distribution; jax.scipy.stats.norm.logsf)."""
+    """Log of the survival function at `x` (normal distribution; jax.scipy.stats.norm.logsf)."""
     x, loc, scale = promote_args_inexact("norm.logsf", x, loc, scale)
     return log_ndtr((loc - x) / scale)
 

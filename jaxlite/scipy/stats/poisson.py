@@ -11,7 +11,7 @@ from ._util import promote_args_inexact
 
 
 def logpmf(k, mu, loc=0):
-    """Log (probability mass at `k` of the Poisson distribution; jax.scipy.stats.poisson.logpmf)."""
+    """Log of the probability mass at `k` (Poisson distribution; jax.scipy.stats.poisson.logpmf)."""
     k, mu, loc = promote_args_inexact("poisson.logpmf", k, mu, loc)
     x = k - loc
     log_probs = xlogy(x, mu) - gammaln(x + 1) - mu

@@ -10,7 +10,7 @@ from ._util import promote_args_inexact
 
 
 def logpdf(x, df, loc=0, scale=1):
-    """Log (probability density at `x` of the Student's t distribution; jax.scipy.stats.t.logpdf)."""
+    """Log of the probability density at `x` (Student's t distribution; jax.scipy.stats.t.logpdf)."""
     x, df, loc, scale = promote_args_inexact("t.logpdf", x, df, loc, scale)
     y = (x - loc) / scale
     normalizer = gammaln((df + 1) / 2) - gammaln(df / 2) - 0.5 * jnp.log(df * np.pi * scale * scale)

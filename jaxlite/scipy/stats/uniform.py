@@ -9,7 +9,7 @@ from ._util import promote_args_inexact
 
 
 def logpdf(x, loc=0, scale=1):
-    """Log (probability density at `x` of the uniform distribution; jax.scipy.stats.uniform.logpdf)."""
+    """Log of the probability density at `x` (uniform distribution; jax.scipy.stats.uniform.logpdf)."""
     x, loc, scale = promote_args_inexact("uniform.logpdf", x, loc, scale)
     log_probs = -jnp.log(scale)
     return jnp.where((x < loc) | (x > loc + scale), -np.inf, log_probs)
