@@ -153,6 +153,12 @@ def report_lines(s, i, pad="  "):
     for x in nested:
         if isinstance(x, InterpretStep):
             lines.append(f"{pad}  INTERPRETER CALLBACK {x.eqn.prim.name} inside the loop: {x.reason}")
+    k = 0
+    for block in s.sub_blocks():
+        for x in block:
+            if isinstance(x, CONTROL_STEPS):
+                lines += report_lines(x, f"{i}.{k}", pad + "  ")
+                k += 1
     return lines
 
 
