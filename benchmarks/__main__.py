@@ -1,9 +1,10 @@
 """Run every benchmark in one process: `python -m benchmarks [--repeat N] [--quick] [--out DIR]`.
 
 - jit workloads 1-7 of the jit issue (benchmarks.jit_workloads: 1, 2, 7; benchmarks.jit_models:
-  3-6) and the simulators 8-9 of the control-flow issue (benchmarks.simulators: heat equation
-  and n-body stepped with scan, forward and grad, with Numba plain loops), side by side with NumPy and JAX (skipped with a note when not installed; Numba is not
+  3-6), side by side with NumPy and JAX (skipped with a note when not installed; Numba is not
   measured: it has no array-level jit for these NumPy programs without rewriting them as loops);
+- the simulators 8-9 of the control-flow issue (benchmarks.simulators: a heat equation and an
+  n-body system stepped with scan, forward and grad), with JAX and Numba (plain loops, forward);
 - eager per-op overhead (benchmarks.eager_overhead) and eager per-example gradients
   (benchmarks.per_example_grads).
 
