@@ -342,14 +342,14 @@ def build_module(program, entry_name: str) -> ir.Module:
     b = cx.b = ir.IRBuilder(entry_block)
     n_in, n_out = len(program.inputs), len(program.output_buffers)
     base_ptrs = {}
-    dynamic_ptrs = {}  # slice buffer -> its pointer in the current iteration (codegen_control)
+    dynamic_ptrs = {}  # storage -> its pointer in the current loop iteration (codegen_control)
 
     def slot_ptr(k):
         return b.load(b.gep(bufs_arg, [ir.Constant(i64, k)], source_etype=ptr), typ=ptr)
 
     def ptr_of(buf_id):
         st = program.buffers[program.storage(buf_id)]
-        if st.kind == "slice":
+        if st.id in dynamic_ptrs:  # a slice, or a double-buffered loop carry
             return dynamic_ptrs[st.id]
         if st.id not in base_ptrs:
             with b.goto_block(entry_block):  # every pointer is computed once, up front

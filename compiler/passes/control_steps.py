@@ -188,12 +188,12 @@ def plan_arena(buffers, steps):
                 clock[0] += 1
                 for block in s.sub_blocks():
                     walk(block)
-                    if block is getattr(s, "body", None):  # new carries: read by the copies after it
-                        mark([new for _, new in s.carry], clock[0])
                     if isinstance(s, WhileStep) and block is s.cond:
                         mark([s.pred], clock[0])  # read by the loop header after the cond steps
                         clock[0] += 1
                 outer = list(s.buffers_read()) + list(s.buffers_written())
+                # new carries may be double-buffered with the state: live for the whole loop
+                outer += [new for _, new in getattr(s, "carry", ())]
                 mark(outer, start)
                 mark(outer, clock[0])
                 clock[0] += 1

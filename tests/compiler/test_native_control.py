@@ -60,16 +60,17 @@ def _scan_program(n, length, reverse, dtype=f32):
 
 @pytest.mark.parametrize("reverse", [False, True])
 @pytest.mark.parametrize("dtype", [f32, f64, i32])
-def test_scan_carry_consts_xs_ys(reverse, dtype):
-    closed = _scan_program(5, 7, reverse, dtype)
+@pytest.mark.parametrize("n, length", [(5, 7), (100, 7), (100, 8)])  # 100: double-buffered carry
+def test_scan_carry_consts_xs_ys(reverse, dtype, n, length):
+    closed = _scan_program(n, length, reverse, dtype)
     rng = np.random.default_rng(0)
-    w = (rng.integers(-2, 3, 5)).astype(dtype)
-    c = rng.integers(-3, 4, 5).astype(dtype)
-    xs = rng.integers(-5, 6, (7, 5)).astype(dtype)
+    w = (rng.integers(-2, 3, n)).astype(dtype)
+    c = rng.integers(-3, 4, n).astype(dtype)
+    xs = rng.integers(-5, 6, (length, n)).astype(dtype)
     got, want, exe = run_both(closed, w, c, xs)
     assert_same(got, want)
     assert exe.program.count("loop") == 1 and exe.program.count("interpret") == 0
-    assert "native scan loop L0 of 7 iterations" in exe.report()
+    assert f"native scan loop L0 of {length} iterations" in exe.report()
 
 
 def test_zero_length_scan_and_empty_arrays():
@@ -138,23 +139,25 @@ def test_scan_with_gemm_body_and_nested_scan():
     assert exe.program.count("loop") == 2 and exe.program.count("gemm") == 1
 
 
-def _while_program():
+def _while_program(m=3):
     """(i, x): while i < n: x = x * 1.5 + 1, i += 1 (n a cond const)."""
     cj = JaxprBuilder()
-    n, i, x = cj.arg(A((), i32)), cj.arg(A((), i32)), cj.arg(A((3,)))
+    n, i, x = cj.arg(A((), i32)), cj.arg(A((), i32)), cj.arg(A((m,)))
     cond = cj.build([cj.op(P.lt_p, i, n)])
     bj = JaxprBuilder()
-    i, x = bj.arg(A((), i32)), bj.arg(A((3,)))
+    i, x = bj.arg(A((), i32)), bj.arg(A((m,)))
     body = bj.build([bj.op(P.add_p, i, lit(1, i32)), bj.op(P.add_p, bj.op(P.mul_p, x, lit(1.5, f32)), lit(1.0, f32))])
     jb = JaxprBuilder()
-    n, x = jb.arg(A((), i32)), jb.arg(A((3,)))
+    n, x = jb.arg(A((), i32)), jb.arg(A((m,)))
     outs = jb.op(P.while_p, n, lit(0, i32), x, cond_jaxpr=cond, body_jaxpr=body, cond_nconsts=1, body_nconsts=0)
     return jb.build(outs)
 
 
-@pytest.mark.parametrize("n", [0, 1, 9])
-def test_while_dynamic_trip_count(n):
-    got, want, exe = run_both(_while_program(), np.int32(n), np.array([0.0, 1.0, -2.0], f32))
+@pytest.mark.parametrize("n", [0, 1, 8, 9])
+@pytest.mark.parametrize("m", [3, 90])  # 90: a double-buffered carry (either parity at the end)
+def test_while_dynamic_trip_count(n, m):
+    x = np.linspace(-2.0, 1.0, m).astype(f32)
+    got, want, exe = run_both(_while_program(m), np.int32(n), x)
     assert_same(got, want)
     assert got[0] == n and "native while loop" in exe.report()
 
@@ -234,3 +237,26 @@ def test_an_uncompiled_step_inside_a_loop_still_runs_per_iteration():
     got, want, exe = run_both(closed, rng.normal(size=4).astype(f32), rng.normal(size=(6, 4)).astype(f32))
     assert_same(got, want, rtol=1e-5)
     assert runtime.STATS["interpreter_callbacks"] - before == 6 * exe.program.count("interpret")
+
+
+@pytest.mark.parametrize("inner_length", [3, 4])
+def test_double_buffered_carry_whose_state_is_a_slice_of_an_outer_scan(inner_length):
+    # the inner scan's final carry is the outer body's stacked output: its state buffer is the
+    # outer loop's current slice, and the pointer swaps must land the result there
+    n = 96
+    ij = JaxprBuilder()
+    c, x = ij.arg(A((n,))), ij.arg(A((n,)))
+    inner = ij.build([ij.op(P.add_p, ij.op(P.mul_p, c, lit(0.5, f32)), x)])
+    oj = JaxprBuilder()
+    c, blk = oj.arg(A((n,))), oj.arg(A((inner_length, n)))
+    (cf,) = oj.op(
+        P.scan_p, c, blk, jaxpr=inner, num_consts=0, num_carry=1, length=inner_length, reverse=False, unroll=1
+    )
+    outer = oj.build([oj.op(P.add_p, c, lit(1.0, f32)), cf])
+    jb = JaxprBuilder()
+    c, xs = jb.arg(A((n,))), jb.arg(A((5, inner_length, n)))
+    outs = jb.op(P.scan_p, c, xs, jaxpr=outer, num_consts=0, num_carry=1, length=5, reverse=False, unroll=1)
+    closed = jb.build(outs)
+    rng = np.random.default_rng(5)
+    got, want, _ = run_both(closed, rng.normal(size=n).astype(f32), rng.normal(size=(5, inner_length, n)).astype(f32))
+    assert_same(got, want)
