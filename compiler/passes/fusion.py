@@ -123,8 +123,10 @@ class _Graph:
                     requests[self.producer[a]].add(q)
         return points
 
-    def reaches(self, starts, targets):
-        """Whether a path of data dependencies leads from any eqn in `starts` into `targets`."""
+    def reaches(self, starts, targets, group_of=None):
+        """Whether a path of data dependencies leads from any eqn in `starts` into `targets`;
+        with `group_of`, a path may also pass through any member of a group it enters (the
+        group becomes one step, so such a path would be a cycle between steps)."""
         seen, todo = set(), list(starts)
         while todo:
             i = todo.pop()
@@ -135,6 +137,8 @@ class _Graph:
             seen.add(i)
             for v in self.eqns[i].outvars:
                 todo.extend(self.users[v])
+            if group_of is not None and i in group_of:
+                todo.extend(group_of[i].members)
         return False
 
 
@@ -159,7 +163,7 @@ def _form_groups(g: _Graph):
         for grp in cand:
             members = grp.members | {i}
             outside = [c for c in cons if c not in grp.members]
-            if outside and (out.aval.shape != grp.domain or g.reaches(outside, grp.members)):
+            if outside and (out.aval.shape != grp.domain or g.reaches(outside, grp.members, group_of)):
                 continue
             if g.plan(grp, members) is not None:
                 joined = grp
