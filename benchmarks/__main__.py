@@ -3,6 +3,8 @@
 - jit workloads 1-7 of the jit issue (benchmarks.jit_workloads: 1, 2, 7; benchmarks.jit_models:
   3-6), side by side with NumPy and JAX (skipped with a note when not installed; Numba is not
   measured: it has no array-level jit for these NumPy programs without rewriting them as loops);
+- the simulators 8-9 of the control-flow issue (benchmarks.simulators: a heat equation and an
+  n-body system stepped with scan, forward and grad), with JAX and Numba (plain loops, forward);
 - eager per-op overhead (benchmarks.eager_overhead) and eager per-example gradients
   (benchmarks.per_example_grads);
 - pmap: data-parallel MLP steps/s and a 1M-element psum on 1 and 2 CPU devices, beside JAX
@@ -32,6 +34,10 @@ GOALS = {
     "6 compile train_step": 0.5,
     "6 compile per_example": 0.5,
     "7 dispatch (3 elements)": 1.0,
+    "8 heat 1D forward": 1.0,  # the control-flow issue's simulators (benchmarks.simulators)
+    "8 heat 1D grad": 1.0,
+    "9 n-body forward": 0.5,
+    "9 n-body grad": 0.5,
 }
 WARM_GOAL = 0.1
 
@@ -40,10 +46,10 @@ def _value(r):
     return r["median_ms"] if "median_ms" in r else r["median_us"] / 1e3
 
 
-def jit_rows(workloads, models):
+def jit_rows(workloads, models, simulators=None):
     """[(name, {lib: ms}, ratio to JAX or None, goal)] in workload order."""
     rows = []
-    merged = {**workloads, **models}
+    merged = {**workloads, **models, **(simulators or {})}
     for name in sorted(merged, key=lambda n: (n[0], n)):
         by_lib = {lib: _value(r) for lib, r in merged[name].items()}
         ratio = by_lib["jaxlite"] / by_lib["jax"] if "jax" in by_lib and by_lib["jax"] else None
@@ -62,8 +68,8 @@ def jit_rows(workloads, models):
 
 def format_table(rows):
     out = [
-        "| workload | jaxlite | JAX | NumPy | jaxlite / JAX | goal | met |",
-        "|---|---|---|---|---|---|---|",
+        "| workload | jaxlite | JAX | NumPy | Numba | jaxlite / JAX | goal | met |",
+        "|---|---|---|---|---|---|---|---|",
     ]
 
     def cell(by_lib, lib, us):
@@ -76,7 +82,7 @@ def format_table(rows):
         r = f"{ratio:.2f}x" if ratio is not None else "-"
         g = f"<= {goal}x" if goal is not None else "-"
         met = "-" if ratio is None or goal is None else ("yes" if ratio <= goal else "no")
-        libs = " | ".join(cell(by_lib, lib, us) for lib in ("jaxlite", "jax", "numpy"))
+        libs = " | ".join(cell(by_lib, lib, us) for lib in ("jaxlite", "jax", "numpy", "numba"))
         out.append(f"| {name} | {libs} | {r} | {g} | {met} |")
     return "\n".join(out)
 
@@ -119,7 +125,7 @@ def main():
     repeat = 5 if args.quick else args.repeat
     os.makedirs(args.out, exist_ok=True)
 
-    from . import eager_overhead, jit_models, jit_workloads, per_example_grads
+    from . import eager_overhead, jit_models, jit_workloads, per_example_grads, simulators
 
     results = {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -133,6 +139,8 @@ def main():
     results["jit_workloads"] = jit_workloads.run(repeat=repeat)
     print("running jit workloads 3-6 ...", flush=True)
     results["jit_models"] = jit_models.run(repeat=repeat)
+    print("running simulators 8-9 (scan) ...", flush=True)
+    results["simulators"] = simulators.run(repeat=repeat)
     if not args.quick:
         print("running eager benchmarks ...", flush=True)
         results["eager_overhead"] = eager_overhead.run()
@@ -142,7 +150,7 @@ def main():
 
         results["pmap"] = pmap_bench.run(repeat=repeat)
         print(pmap_bench.format_table(results["pmap"]))
-    rows = jit_rows(results["jit_workloads"], results["jit_models"])
+    rows = jit_rows(results["jit_workloads"], results["jit_models"], results["simulators"])
     results["jit_table"] = [
         {"workload": n, "ms": by_lib, "ratio_to_jax": r, "goal": g} for n, by_lib, r, g in rows
     ]

@@ -36,12 +36,15 @@ import numpy as np
 
 from . import pool as _pool
 from .cpu import codegen, parallel, target
+from .passes.control_steps import walk_steps
 from .passes.kernels import InterpretStep
 
-CODEGEN_VERSION = "jaxlite-cpu-8"
+CODEGEN_VERSION = "jaxlite-cpu-10"  # 10: native scan/while/cond (callbacks get step pointers) + native indexing
 MAGIC = b"JAXLITE-OBJ1\n"
 
-STATS = collections.Counter()  # llvm_compiles, memory_hits, disk_hits, disk_writes, disk_corrupt
+# llvm_compiles, memory_hits, disk_hits, disk_writes, disk_corrupt, and interpreter_callbacks:
+# entries from native code into Python (a native loop makes none per iteration; tests count them)
+STATS = collections.Counter()
 
 _ENTRY = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
 _CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p)
@@ -203,9 +206,10 @@ _errors = threading.local()
 
 
 @_CALLBACK
-def _callback(ctx, step, bufs):
+def _callback(ctx, step, ptrs):
+    STATS["interpreter_callbacks"] += 1
     try:
-        _registry[ctx]._interpret(step, bufs)
+        _registry[ctx]._interpret(step, ptrs)
         return 0
     except BaseException as e:  # noqa: BLE001 - re-raised by the caller after the native call
         _errors.error = e
@@ -248,7 +252,7 @@ class Executable:
         self._n_slots = self._n_in + len(outs) + 1
         self._ptrs_type = ctypes.c_void_p * self._n_slots
         self._arena = program.arena_bytes
-        self._interp = [s for s in program.steps if isinstance(s, InterpretStep)]
+        self._interp = {s.index: s for s in walk_steps(program.steps) if isinstance(s, InterpretStep)}
         self._token = None
         if self._interp:
             with _lock:
@@ -355,21 +359,20 @@ class Executable:
                 results.append(np.asarray(val.val, dtype=val.aval.dtype).reshape(()).copy())
         return results
 
-    def _interpret(self, step_index, bufs):
+    def _interpret(self, step_index, ptrs):
+        """Run interpreter step `step_index`; `ptrs` points at its operand buffers' addresses,
+        then its result buffers' (the native code passes the current ones, slices included)."""
         step = self._interp[step_index]
         prog = self.program
-        slots = (ctypes.c_void_p * self._n_slots).from_address(bufs)
+        bufs = [a for a in step.ins if isinstance(a, int)] + list(step.outs)
+        addrs = (ctypes.c_void_p * max(1, len(bufs))).from_address(ptrs)
+        where = {}
+        for k, buf_id in enumerate(bufs):
+            where.setdefault(buf_id, addrs[k])
 
         def view(buf_id):
             b = prog.buffers[buf_id]
-            st = prog.buffers[prog.storage(buf_id)]
-            if st.kind == "input":
-                addr = slots[st.index]
-            elif st.kind == "output":
-                addr = slots[self._n_in + st.index]
-            else:
-                addr = slots[self._n_slots - 1] + st.offset
-            return _view(addr, b.shape, b.dtype)
+            return _view(where[buf_id], b.shape, b.dtype)
 
         args = [view(a) if isinstance(a, int) else np.asarray(a.val, dtype=a.aval.dtype) for a in step.ins]
         with np.errstate(all="ignore"):

@@ -1,8 +1,10 @@
 """kernels.Program -> one llvmlite ir.Module with one entry point.
 
-    int32 entry(void **bufs, void *ctx, int32 (*callback)(void *ctx, int64 step, void **bufs))
+    int32 entry(void **bufs, void *ctx, int32 (*callback)(void *ctx, int64 step, void **ptrs))
 
-`bufs` holds the inputs, then the outputs, then the base of the temporaries' arena. Kernels are
+`bufs` holds the inputs, then the outputs, then the base of the temporaries' arena. A callback
+gets the pointers of its step's operand buffers then result buffers. Loops and branches
+(control_steps) are emitted in the entry function by codegen_control. Kernels are
 internal functions whose buffer arguments are `noalias` (buffers never overlap: the program is
 SSA and aliases are only read), which is what lets LLVM vectorise their inner loops. Gemm steps
 call BLAS through the symbols `jaxlite_sgemm` / `jaxlite_dgemm` (bound to SciPy's BLAS when the
@@ -15,8 +17,9 @@ from __future__ import annotations
 from llvmlite import ir
 
 from .. import dtypes
+from ..passes.control_steps import walk_steps
 from ..passes.kernels import ArgUpdate, GemmStep, InterpretStep, KernelStep, Let, Loop, Store, Update
-from . import parallel, scalar, vecmath
+from . import codegen_control, parallel, scalar, vecmath
 from .emit_indexing import ComputedAddresses
 from .scalar import EmitContext
 from .types import const, i1, i8, i32, i64, mem_type, ptr, reg_type, void
@@ -317,8 +320,9 @@ def _gemm_loop(b, fn, s, call, a_ptr, b_ptr, c, et):
 def build_module(program, entry_name: str) -> ir.Module:
     module = ir.Module(name=entry_name)
     cx = EmitContext(module)
+    leaves = list(walk_steps(program.steps))  # loop bodies' and branches' steps included
     kernel_fns, splits = {}, {}
-    for s in program.steps:
+    for s in leaves:
         if isinstance(s, KernelStep):
             extent = None
             if parallel.work(s.kernel) >= parallel.MIN_SPLIT_WORK:
@@ -329,7 +333,7 @@ def build_module(program, entry_name: str) -> ir.Module:
                 splits[id(s)] = (extent, thunk)
 
     gemm_chunks = {}
-    for k, s in enumerate(program.steps):
+    for k, s in enumerate(leaves):
         if isinstance(s, GemmStep) and gemm_splittable(s):
             chunk = _emit_gemm_chunk(cx, s, f"gemm{k}")
             gemm_chunks[id(s)] = (chunk, parallel.emit_thunk(module, chunk, 3))
@@ -341,12 +345,15 @@ def build_module(program, entry_name: str) -> ir.Module:
     b = cx.b = ir.IRBuilder(entry_block)
     n_in, n_out = len(program.inputs), len(program.output_buffers)
     base_ptrs = {}
+    dynamic_ptrs = {}  # storage -> its pointer in the current loop iteration (codegen_control)
 
     def slot_ptr(k):
         return b.load(b.gep(bufs_arg, [ir.Constant(i64, k)], source_etype=ptr), typ=ptr)
 
     def ptr_of(buf_id):
         st = program.buffers[program.storage(buf_id)]
+        if st.id in dynamic_ptrs:  # a slice, or a double-buffered loop carry
+            return dynamic_ptrs[st.id]
         if st.id not in base_ptrs:
             with b.goto_block(entry_block):  # every pointer is computed once, up front
                 if entry_block.is_terminated:
@@ -366,7 +373,11 @@ def build_module(program, entry_name: str) -> ir.Module:
                 b.position_before(entry_block.terminator)
             return b.alloca(t, size=None if count is None else ir.Constant(i64, count))
 
-    for s in program.steps:
+    def emit_steps(steps):
+        for s in steps:
+            emit_step(s)
+
+    def emit_step(s):
         if isinstance(s, KernelStep) and id(s) in splits:
             extent, thunk = splits[id(s)]
             args = [ptr_of(p) for p in s.kernel.params]
@@ -392,12 +403,22 @@ def build_module(program, entry_name: str) -> ir.Module:
         elif isinstance(s, GemmStep):
             _emit_gemm(cx, fn, s, ptr_of, slots)
         elif isinstance(s, InterpretStep):
-            rc = b.call(_IndirectCallee(cb_arg), [ctx_arg, ir.Constant(i64, s.index), bufs_arg])
+            # the callback gets the step's own buffer pointers (inside a loop, a slice's
+            # pointer is the current iteration's)
+            bufs = [a for a in s.ins if isinstance(a, int)] + list(s.outs)
+            cells = slots(ptr, max(1, len(bufs)))
+            for k, buf in enumerate(bufs):
+                b.store(ptr_of(buf), b.gep(cells, [ir.Constant(i64, k)], source_etype=ptr))
+            rc = b.call(_IndirectCallee(cb_arg), [ctx_arg, ir.Constant(i64, s.index), cells])
             ok, fail = fn.append_basic_block("ok"), fn.append_basic_block("fail")
             b.cbranch(b.icmp_signed("==", rc, ir.Constant(i32, 0)), ok, fail)
             b.position_at_end(fail)
             b.ret(rc)
             b.position_at_end(ok)
+        else:
+            codegen_control.emit(codegen_control.Env(cx, fn, program, ptr_of, dynamic_ptrs, emit_steps), s)
+
+    emit_steps(program.steps)
     b.ret(ir.Constant(i32, 0))
     vecmath.finish(module, cx.vector_decls)
     n_slots = n_in + n_out + 1

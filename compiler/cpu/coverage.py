@@ -16,10 +16,11 @@ from ..passes.kernel_standalone import STANDALONE
 from .scalar import EMITTERS
 from .types import supported
 
-_CONTROL = "native loops arrive with issue 6's lowering"
 _WINDOWED = "rewritten by passes/conv.py into pad, strided slices, gemms and fused kernels first"
 _HOST = "a Python function: host callbacks run as interpreter steps by design"
 _LAPACK = "linear algebra: planned as LAPACK calls (SciPy's cython_lapack capsules)"
+
+_NATIVE_CONTROL = (P.cond_p, P.while_p, P.scan_p)
 
 REASONS = {
     P.erf_inv_p: "no C library function: a polynomial implementation is planned",
@@ -45,12 +46,9 @@ REASONS = {
     P.reduce_window_max_p: _WINDOWED,
     P.reduce_window_min_p: _WINDOWED,
     P.pmap_p: "runs its body (compiled once) on one thread per device: compiler/pmap_exec.py",
-    P.cond_p: _CONTROL,
     P.debug_callback_p: _HOST,
     P.pure_callback_p: _HOST,
     P.io_callback_p: _HOST,
-    P.while_p: _CONTROL,
-    P.scan_p: _CONTROL,
 }
 
 
@@ -78,6 +76,8 @@ def why_not_native(eqn):
         return None
     if prim is P.dot_general_p:
         return None if is_canonical_gemm(eqn) else "complex dot: cgemm/zgemm calls are planned"
+    if prim in _NATIVE_CONTROL:
+        return None  # loops and branches in the entry function (passes/fusion_control.py)
     if prim.group == P.CONTROL:
         return "control flow arrives in its own issue (native loops and branches)"
     return "not lowered yet"
@@ -100,6 +100,8 @@ def coverage_table():
             table[prim.name] = "native (BLAS gemm for floats; a loop kernel for integers and bools)"
         elif prim.group == P.COLLECTIVE:
             table[prim.name] = "interpreter: collectives only have a meaning under vmap/pmap"
+        elif prim in _NATIVE_CONTROL:
+            table[prim.name] = "native (a loop or branch in the entry function around nested steps)"
         elif prim.group == P.CONTROL:
             table[prim.name] = "interpreter: control flow arrives in its own issue"
         else:

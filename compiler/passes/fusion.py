@@ -26,7 +26,9 @@ import numpy as np
 
 from .. import primitives as P
 from ..ir import ClosedJaxpr, Literal, Var
+from .control_steps import plan_arena
 from .dot import is_canonical_gemm
+from .fusion_control import CONTROL_PRIMS, lower_control
 from .kernel_builder import ARG_REDUCE, COMBINE, build_kernel, operand_point, reshape_point  # noqa: F401
 from .kernel_indexing import INDEXED_VIEWS
 from .kernel_standalone import STANDALONE, build_standalone_kernel
@@ -43,8 +45,8 @@ def _prod(shape):
 
 
 def classify(eqn, why_not_native):
-    """(kind, reason): kind is 'map', 'view', 'reduce', 'gemm', 'kernel' (a kernel of its own)
-    or 'interpret'."""
+    """(kind, reason): kind is 'map', 'view', 'reduce', 'gemm', 'kernel' (a kernel of its own),
+    'control' (a native loop or branch around nested steps) or 'interpret'."""
     p = eqn.prim
     if p.group in MAP_GROUPS or p is P.iota_p:
         kind = "map"
@@ -58,6 +60,8 @@ def classify(eqn, why_not_native):
         kind = "reduce"
     elif is_canonical_gemm(eqn):
         kind = "gemm"
+    elif p in CONTROL_PRIMS:
+        kind = "control"
     else:
         kind = "interpret"
     reason = why_not_native(eqn)
@@ -127,7 +131,7 @@ class _Graph:
                     requests[self.producer[a]].add(q)
         return points
 
-    def reaches(self, starts, targets, group_of):
+    def reaches(self, starts, targets, group_of=None):
         """Whether a path of data dependencies leads from any eqn in `starts` into `targets`,
         between steps: an eqn in a group waits for all of its group's inputs, so the path may
         leave a group from any member (tests/test_fusion_cycles.py: a VAE-style gradient made a
@@ -139,7 +143,7 @@ class _Graph:
                 return True
             if i in seen:
                 continue
-            grp = group_of.get(i)
+            grp = group_of.get(i) if group_of else None
             members = grp.members if grp is not None else (i,)
             seen.update(members)
             for m in members:
@@ -209,10 +213,61 @@ def _toposort(units, deps):
     return order
 
 
+class FuseState:
+    """What the fusion of a program and of its nested sub-programs (loop bodies) shares: one
+    buffer table, and kernel and callback numbers unique across the program."""
+
+    def __init__(self, why_not_native):
+        self.why_not_native = why_not_native
+        self.buffers = {}
+        self.n_kernels = self.n_interp = self.n_loops = 0
+
+    def new_buffer(self, shape, dtype, kind, index=None, base=None, loop=None):
+        b = Buffer(len(self.buffers), shape, dtype, kind, index, base, loop)
+        self.buffers[b.id] = b
+        return b.id
+
+
 def fuse(closed: ClosedJaxpr, why_not_native) -> Program:
     """The Program of `closed`; inputs are its constvars then its invars."""
     j = closed.jaxpr
-    g = _Graph(j, why_not_native)
+    st = FuseState(why_not_native)
+    var_buf, inputs = {}, []
+    for k, v in enumerate(list(j.constvars) + list(j.invars)):
+        var_buf[v] = st.new_buffer(v.aval.shape, v.aval.dtype, "input", k)
+        inputs.append(var_buf[v])
+    out_slot = {}
+    for v in j.outvars:
+        if isinstance(v, Var) and v not in var_buf and v not in out_slot:
+            out_slot[v] = len(out_slot)
+    steps = fuse_jaxpr(st, j, var_buf, out_slot)
+    buffers = st.buffers
+    outputs = []
+    for v in j.outvars:
+        if isinstance(v, Literal):
+            outputs.append(("literal", v))
+        elif buffers[var_buf[v]].kind == "input":
+            outputs.append(("input", buffers[var_buf[v]].index))
+        else:
+            outputs.append(("buffer", var_buf[v]))
+    arena = plan_arena(buffers, steps)
+    return Program(
+        buffers,
+        inputs,
+        outputs,
+        steps,
+        arena,
+        [v.aval for v in list(j.constvars) + list(j.invars)],
+        [v.aval for v in j.outvars],
+    )
+
+
+def fuse_jaxpr(st: FuseState, j, var_buf, out_slot=None, targets=None):
+    """The steps computing `j`'s equations. `var_buf` maps its bound variables (inputs) to
+    buffers on entry and every variable on exit; an unbound variable gets the buffer `targets`
+    names for it, else a new output buffer (`out_slot`: its output index) or temporary."""
+    out_slot, targets = out_slot or {}, targets or {}
+    g = _Graph(j, st.why_not_native)
     group_of = _form_groups(g)
 
     units, unit_of = [], {}
@@ -246,82 +301,56 @@ def fuse(closed: ClosedJaxpr, why_not_native) -> Program:
                 deps[unit_of[i]].add(last_effect)
             last_effect = unit_of[i]
     order = _toposort(units, deps)
-
-    buffers, var_buf = {}, {}
-
-    def new_buffer(shape, dtype, kind, index=None, base=None):
-        b = Buffer(len(buffers), shape, dtype, kind, index, base)
-        buffers[b.id] = b
-        return b.id
-
-    inputs = []
-    for k, v in enumerate(list(j.constvars) + list(j.invars)):
-        var_buf[v] = new_buffer(v.aval.shape, v.aval.dtype, "input", k)
-        inputs.append(var_buf[v])
-    out_slot = {}
-    for v in j.outvars:
-        if isinstance(v, Var) and v not in var_buf and v not in out_slot:
-            out_slot[v] = len(out_slot)
+    buffers = st.buffers
 
     def buf_of(v):
         if v not in var_buf:
-            kind = "output" if v in out_slot else "temp"
-            var_buf[v] = new_buffer(v.aval.shape, v.aval.dtype, kind, out_slot.get(v))
+            if v in targets:
+                var_buf[v] = targets[v]
+            else:
+                kind = "output" if v in out_slot else "temp"
+                var_buf[v] = st.new_buffer(v.aval.shape, v.aval.dtype, kind, out_slot.get(v))
         return var_buf[v]
 
     def new_temp(shape, dtype):
-        return new_buffer(shape, dtype, "temp")
+        return st.new_buffer(shape, dtype, "temp")
 
-    steps, n_kernels, n_interp = [], 0, 0
+    def interpret(eqn, reason):
+        ins = [a if isinstance(a, Literal) else buf_of(a) for a in eqn.invars]
+        outs = [buf_of(v) for v in eqn.outvars]
+        st.n_interp += 1
+        return InterpretStep(st.n_interp - 1, eqn, ins, outs, reason)
+
+    steps = []
     for u in order:
         unit = units[u]
         eqn = j.eqns[unit["eqn"]]
         if unit["kind"] == "alias":
-            var_buf[eqn.outvars[0]] = new_buffer(
+            var_buf[eqn.outvars[0]] = st.new_buffer(
                 eqn.outvars[0].aval.shape, eqn.outvars[0].aval.dtype, "alias", base=buf_of(eqn.invars[0])
             )
         elif unit["kind"] == "group":
             grp = unit["group"]
             points = g.plan(grp, grp.members)
-            kernel = build_kernel(g, grp, points, buf_of, new_temp, f"k{n_kernels}")
-            n_kernels += 1
+            kernel = build_kernel(g, grp, points, buf_of, new_temp, f"k{st.n_kernels}")
+            st.n_kernels += 1
             steps.append(KernelStep(kernel))
         elif unit["kind"] == "gemm":
             steps.append(_gemm_step(eqn, buf_of))
         elif unit["kind"] == "kernel":
-            steps.append(KernelStep(build_standalone_kernel(eqn, buf_of, f"k{n_kernels}")))
-            n_kernels += 1
+            steps.append(KernelStep(build_standalone_kernel(eqn, buf_of, f"k{st.n_kernels}")))
+            st.n_kernels += 1
+        elif unit["kind"] == "control":  # a native loop or branch around nested steps
+            steps.extend(lower_control(st, eqn, buf_of, fuse_jaxpr) or [interpret(eqn, "not lowered")])
         else:
-            ins = [a if isinstance(a, Literal) else buf_of(a) for a in eqn.invars]
-            outs = [buf_of(v) for v in eqn.outvars]
-            reason = g.kinds[unit["eqn"]][1] or "not lowered"
-            steps.append(InterpretStep(n_interp, eqn, ins, outs, reason))
-            n_interp += 1
+            steps.append(interpret(eqn, g.kinds[unit["eqn"]][1] or "not lowered"))
 
     storage = lambda b: b if buffers[b].kind != "alias" else storage(buffers[b].base)  # noqa: E731
     for s in steps:
         if isinstance(s, KernelStep):
             k = s.kernel
             k.params = list(dict.fromkeys(storage(b) for b in k.loads + k.stores))
-
-    outputs = []
-    for v in j.outvars:
-        if isinstance(v, Literal):
-            outputs.append(("literal", v))
-        elif buffers[var_buf[v]].kind == "input":
-            outputs.append(("input", buffers[var_buf[v]].index))
-        else:
-            outputs.append(("buffer", var_buf[v]))
-    arena = _plan_arena(buffers, steps, storage)
-    return Program(
-        buffers,
-        inputs,
-        outputs,
-        steps,
-        arena,
-        [v.aval for v in list(j.constvars) + list(j.invars)],
-        [v.aval for v in j.outvars],
-    )
+    return steps
 
 
 def _gemm_step(eqn, buf_of):
@@ -348,30 +377,3 @@ def _gemm_step(eqn, buf_of):
         trans_b,
         eqn,
     )
-
-
-def _plan_arena(buffers, steps, storage):
-    """Offsets of temporaries in one arena, reusing the space of dead ones (first fit)."""
-    first, last = {}, {}
-    for t, s in enumerate(steps):
-        for b in list(s.buffers_read()) + list(s.buffers_written()):
-            st = storage(b)
-            if buffers[st].kind == "temp":
-                first.setdefault(st, t)
-                last[st] = t
-    live, top = [], 0  # (offset, size, last step)
-    for b in sorted(first, key=lambda b: (first[b], b)):
-        live = [x for x in live if x[2] >= first[b]]
-        size = max(64, -(-buffers[b].nbytes // 64) * 64)
-        offset = 0
-        for lo, sz, _ in sorted(live):
-            if offset + size <= lo:
-                break
-            offset = max(offset, lo + sz)
-        buffers[b].offset = offset
-        live.append((offset, size, last[b]))
-        top = max(top, offset + size)
-    for b in buffers.values():  # temps no step touches still need a home
-        if b.kind == "temp" and b.offset is None:
-            b.offset = 0
-    return top

@@ -203,11 +203,12 @@ class Kernel:
 
 
 class Buffer:
-    __slots__ = ("id", "shape", "dtype", "kind", "index", "base", "offset")
+    __slots__ = ("id", "shape", "dtype", "kind", "index", "base", "offset", "loop")
 
-    def __init__(self, id, shape, dtype, kind, index=None, base=None):
+    def __init__(self, id, shape, dtype, kind, index=None, base=None, loop=None):
         self.id, self.shape, self.dtype, self.kind = id, tuple(shape), np.dtype(dtype), kind
         self.index, self.base, self.offset = index, base, None
+        self.loop = loop  # a "slice": the loop whose iteration index selects it (control_steps)
 
     @property
     def nbytes(self):
@@ -219,6 +220,7 @@ class Buffer:
             "output": f"output {self.index}",
             "temp": f"temp @{self.offset}",
             "alias": f"alias of b{self.base}",
+            "slice": f"slice of b{self.base} at L{self.loop}",
         }[self.kind]
         return f"b{self.id}: {dtypes.short_name(self.dtype)}[{','.join(map(str, self.shape))}] {where}"
 
@@ -300,8 +302,17 @@ class Program:
         return b.id
 
     def count(self, kind):
-        cls = {"kernel": KernelStep, "gemm": GemmStep, "interpret": InterpretStep}[kind]
-        return sum(isinstance(s, cls) for s in self.steps)
+        """Steps of `kind` ('kernel', 'gemm', 'interpret', 'loop', 'branch'), nested ones included."""
+        from .control_steps import CondStep, ScanStep, WhileStep, walk_steps
+
+        cls = {
+            "kernel": KernelStep,
+            "gemm": GemmStep,
+            "interpret": InterpretStep,
+            "loop": (ScanStep, WhileStep),
+            "branch": CondStep,
+        }[kind]
+        return sum(isinstance(s, cls) for s in walk_steps(self.steps))
 
     def render(self) -> str:
         out = [f"program arena={self.arena_bytes}"]
@@ -326,6 +337,8 @@ class Program:
             f"{self.count('kernel')} kernel(s), {self.count('gemm')} gemm call(s), "
             f"{self.count('interpret')} interpreter callback(s); temporaries {self.arena_bytes} bytes"
         ]
+        if self.count("loop") or self.count("branch"):
+            lines[0] += f"; {self.count('loop')} native loop(s), {self.count('branch')} native branch(es)"
         for i, s in enumerate(self.steps):
             if isinstance(s, KernelStep):
                 k = s.kernel
@@ -338,6 +351,10 @@ class Program:
                     f"  step {i}: {'s' if s.dtype == dtypes.float32 else 'd'}gemm batch={s.batch} "
                     f"m={s.m} n={s.n} k={s.k} trans_a={s.trans_a} trans_b={s.trans_b}"
                 )
-            else:
+            elif isinstance(s, InterpretStep):
                 lines.append(f"  step {i}: INTERPRETER CALLBACK {s.eqn.prim.name}: {s.reason}")
+            else:
+                from .control_steps import report_lines
+
+                lines += report_lines(s, i)
         return "\n".join(lines)
