@@ -23,6 +23,7 @@ import io
 import numpy as np
 
 from . import dtypes
+from .passes.control_steps import CONTROL_STEPS, CopyStep
 from .passes.kernels import GemmStep, InterpretStep, KernelStep
 
 FONT = 7.0  # points; the drawing's unit is the point, so sizes below are in points too
@@ -38,10 +39,12 @@ STYLE = {  # kind -> (face, edge)
     "output": ("#d6e4f5", "#2a5d9f"),
     "temp": ("#f2f2f2", "#808080"),
     "alias": ("#ffffff", "#808080"),
+    "slice": ("#ffffff", "#00796b"),  # one iteration's slice of a loop's stacked input or output
     "kernel": ("#fff4d6", "#b38600"),
     "op": ("#ffe8a3", "#b38600"),
     "gemm": ("#e8dcf5", "#6a3d9a"),
     "callback": ("#fbd5d5", "#c62828"),
+    "control": ("#d9f2f2", "#00796b"),
 }
 
 
@@ -79,7 +82,7 @@ def program_graph(program):
     nx = _require("networkx")
     g = nx.DiGraph()
     for b in program.buffers.values():
-        where = {"input": f"input {b.index}", "output": f"output {b.index}", "temp": "temp", "alias": ""}[b.kind]
+        where = {"input": f"input {b.index}", "output": f"output {b.index}", "temp": "temp"}.get(b.kind, b.kind)
         if b.kind == "alias":
             where = f"alias of b{b.base}"
         g.add_node(("buf", b.id), kind=b.kind, title=f"b{b.id} {_shape(b)}", lines=[where], gid=f"buffer-b{b.id}")
@@ -114,10 +117,17 @@ def program_graph(program):
                 lines=[reason],
                 gid=f"callback-{i}",
             )
+        elif isinstance(s, CONTROL_STEPS + (CopyStep,)):
+            # A native loop or branch is one box: its nested steps are listed, not drawn.
+            inner = []
+            s.render(inner)
+            g.add_node(node, kind="control", title=inner[0].rstrip(":"), lines=inner[1:8], gid=f"control-{i}")
         else:
             raise TypeError(f"program_graph: unknown step type {type(s).__name__} at step {i}")
+        written = set(s.buffers_written())
         for b in s.buffers_read():
-            g.add_edge(("buf", b), node, role="read")
+            if b not in written:  # an in-place update (scatter, a loop's state) is drawn as a write
+                g.add_edge(("buf", b), node, role="read")
         for b in s.buffers_written():
             g.add_edge(node, ("buf", b), role="write")
     for b in program.buffers.values():
