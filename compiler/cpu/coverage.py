@@ -13,12 +13,13 @@ from ..passes.dot import is_canonical_gemm
 from ..passes.fusion import ARG_REDUCE, COMBINE, VIEWS
 from ..passes.kernel_indexing import INDEXED_VIEWS
 from ..passes.kernel_standalone import STANDALONE
+from ..passes.lapack_steps import LAPACK_PRIMS
+from ..passes.lapack_steps import why_not as lapack_why_not
 from .scalar import EMITTERS
 from .types import supported
 
 _WINDOWED = "rewritten by passes/conv.py into pad, strided slices, gemms and fused kernels first"
 _HOST = "a Python function: host callbacks run as interpreter steps by design"
-_LAPACK = "linear algebra: planned as LAPACK calls (SciPy's cython_lapack capsules)"
 
 _NATIVE_CONTROL = (P.cond_p, P.while_p, P.scan_p)
 
@@ -30,12 +31,6 @@ REASONS = {
     P.conj_p: "complex numbers are not lowered yet",
     P.complex_p: "complex numbers are not lowered yet",
     P.sort_p: "sorting: planned as a native merge sort over the sorted axis",
-    P.cholesky_p: _LAPACK,
-    P.triangular_solve_p: _LAPACK,
-    P.lu_p: _LAPACK,
-    P.qr_p: _LAPACK,
-    P.eigh_p: _LAPACK,
-    P.svd_p: _LAPACK,
     P.jit_p: "inlined by the pipeline before lowering; interpreted only if it survives",
     P.remat_p: "inlined by the pipeline before lowering; interpreted only if it survives",
     P.custom_jvp_call_p: "inlined by the pipeline before lowering; interpreted only if it survives",
@@ -57,6 +52,8 @@ def why_not_native(eqn):
     avals = [a.aval for a in eqn.invars] + [v.aval for v in eqn.outvars]
     if prim in REASONS:
         return REASONS[prim]
+    if prim in LAPACK_PRIMS:
+        return lapack_why_not(eqn)
     if prim.group == P.COLLECTIVE:
         return "collectives: vmap removes them; under pmap they call the device rendezvous"
     unsupported = sorted({str(a.dtype) for a in avals if not supported(a.dtype)})
@@ -96,6 +93,8 @@ def coverage_table():
             table[prim.name] = "native (computed, clamped loads inside fused loop kernels)"
         elif prim in STANDALONE:
             table[prim.name] = "native (a loop kernel of its own; scatters and scans run serially)"
+        elif prim in LAPACK_PRIMS:
+            table[prim.name] = "native (SciPy's LAPACK, float32/float64; float16 and complex: interpreter)"
         elif prim is P.dot_general_p:
             table[prim.name] = "native (BLAS gemm for floats; a loop kernel for integers and bools)"
         elif prim.group == P.COLLECTIVE:
