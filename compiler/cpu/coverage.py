@@ -24,8 +24,6 @@ _HOST = "a Python function: host callbacks run as interpreter steps by design"
 _NATIVE_CONTROL = (P.cond_p, P.while_p, P.scan_p)
 
 REASONS = {
-    P.erf_inv_p: "no C library function: a polynomial implementation is planned",
-    P.digamma_p: "no C library function: a polynomial implementation is planned",
     P.real_p: "complex numbers are not lowered yet",
     P.imag_p: "complex numbers are not lowered yet",
     P.conj_p: "complex numbers are not lowered yet",
