@@ -114,6 +114,8 @@ def program_graph(program):
                 lines=[reason],
                 gid=f"callback-{i}",
             )
+        elif hasattr(s, "report_line"):  # a library call or native sort (lapack_steps, sort_step)
+            g.add_node(node, kind="gemm", title=s.report_line(i).split(": ", 1)[1], lines=[], gid=f"call-{i}")
         else:
             raise TypeError(f"program_graph: unknown step type {type(s).__name__} at step {i}")
         for b in s.buffers_read():

@@ -15,6 +15,7 @@ from ..passes.kernel_indexing import INDEXED_VIEWS
 from ..passes.kernel_standalone import STANDALONE
 from ..passes.lapack_steps import LAPACK_PRIMS
 from ..passes.lapack_steps import why_not as lapack_why_not
+from ..passes.sort_step import why_not as sort_why_not
 from .scalar import EMITTERS
 from .types import supported
 
@@ -28,7 +29,6 @@ REASONS = {
     P.imag_p: "complex numbers are not lowered yet",
     P.conj_p: "complex numbers are not lowered yet",
     P.complex_p: "complex numbers are not lowered yet",
-    P.sort_p: "sorting: planned as a native merge sort over the sorted axis",
     P.jit_p: "inlined by the pipeline before lowering; interpreted only if it survives",
     P.remat_p: "inlined by the pipeline before lowering; interpreted only if it survives",
     P.custom_jvp_call_p: "inlined by the pipeline before lowering; interpreted only if it survives",
@@ -57,6 +57,8 @@ def why_not_native(eqn):
     unsupported = sorted({str(a.dtype) for a in avals if not supported(a.dtype)})
     if unsupported:
         return f"dtype {', '.join(unsupported)} is not lowered yet (complex numbers: planned)"
+    if prim is P.sort_p:
+        return sort_why_not(eqn)
     if prim in EMITTERS or prim in COMBINE or prim in ARG_REDUCE or prim is P.iota_p:
         if prim is P.integer_pow_p and eqn.params["y"] < 0 and avals[0].dtype.kind in "iub":
             return "negative integer powers of integers are an error"
@@ -91,6 +93,8 @@ def coverage_table():
             table[prim.name] = "native (computed, clamped loads inside fused loop kernels)"
         elif prim in STANDALONE:
             table[prim.name] = "native (a loop kernel of its own; scatters and scans run serially)"
+        elif prim is P.sort_p:
+            table[prim.name] = "native (a stable merge sort per row; complex keys: interpreter)"
         elif prim in LAPACK_PRIMS:
             table[prim.name] = "native (SciPy's LAPACK, float32/float64; float16 and complex: interpreter)"
         elif prim is P.dot_general_p:
