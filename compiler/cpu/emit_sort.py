@@ -24,14 +24,14 @@ class _Sorter:
     def __init__(self, cx, s, name):
         self.cx, self.s = cx, s
         n_ops = len(s.ins)
-        self.fn = ir.Function(cx.module, ir.FunctionType(void, [ptr] * (2 * n_ops + 2)), name)
+        self.fn = ir.Function(cx.module, ir.FunctionType(void, [ptr] * (2 * n_ops + 4)), name)
         self.fn.linkage = "internal"
         self.fn.attributes.add("noinline")
         self.entry = self.fn.append_basic_block("entry")
         self.b = ir.IRBuilder(self.entry)
         args = list(self.fn.args)
         self.ins, self.outs = args[:n_ops], args[n_ops : 2 * n_ops]
-        self.idx, self.tmp = args[2 * n_ops :]
+        self.idx, self.tmp, self.keys, self.keys_tmp = args[2 * n_ops :]
 
     def var(self, t, init):
         with self.b.goto_block(self.entry):
@@ -71,15 +71,20 @@ class _Sorter:
         off = self.b.add(row, self.b.mul(j, self.c(self.s.inner)))
         return dt, self.b.gep(self.ins[k], [off], source_etype=mem_type(dt))
 
-    def less(self, row, a, b_):
-        """key[a] < key[b] lexicographically over the key operands (an i1)."""
+    def less(self, row, a, b_, first):
+        """key[a] < key[b] lexicographically over the key operands (an i1); `first` holds the
+        first key's values at a and b (carried along with the indices)."""
         b = self.b
         result = ir.Constant(ir.IntType(1), 0)
         undecided = ir.Constant(ir.IntType(1), 1)
         for k in range(self.s.num_keys):
-            dt, pa = self.element(k, row, a)
-            _, pb = self.element(k, row, b_)
-            x, y = b.load(pa, typ=mem_type(dt)), b.load(pb, typ=mem_type(dt))
+            dt = self.s.dtypes[k]
+            if k == 0:
+                x, y = first
+            else:
+                _, pa = self.element(k, row, a)
+                _, pb = self.element(k, row, b_)
+                x, y = b.load(pa, typ=mem_type(dt)), b.load(pb, typ=mem_type(dt))
             lt, gt = _lt(b, dt, x, y), _lt(b, dt, y, x)
             result = b.or_(result, b.and_(undecided, lt))
             undecided = b.and_(undecided, b.not_(b.or_(lt, gt)))
@@ -106,7 +111,15 @@ def emit(cx, s, ptr_of, name):
         outer, i = b.sdiv(r, st.c(inner)), b.srem(r, st.c(inner))
         row = b.add(b.mul(outer, st.c(n * inner)), i)
         src, dst = st.var(ptr, st.idx), st.var(ptr, st.tmp)
-        st.for_(st.c(n), lambda j: b.store(j, b.gep(st.idx, [j], source_etype=i64)))
+        ksrc, kdst = st.var(ptr, st.keys), st.var(ptr, st.keys_tmp)
+        kt = mem_type(s.dtypes[0])
+
+        def init(j):
+            b.store(j, b.gep(st.idx, [j], source_etype=i64))
+            _, p0 = st.element(0, row, j)
+            b.store(b.load(p0, typ=kt), b.gep(st.keys, [j], source_etype=kt))
+
+        st.for_(st.c(n), init)
         width = st.var(i64, st.c(1))
 
         def merge_pass():
@@ -119,6 +132,7 @@ def emit(cx, s, ptr_of, name):
                 hi = _min(b, b.add(mid, w), st.c(n))
                 li, ri, k = st.var(i64, lo_v), st.var(i64, mid), st.var(i64, lo_v)
                 s_ptr, d_ptr = st.get(src, ptr), st.get(dst, ptr)
+                sk_ptr, dk_ptr = st.get(ksrc, ptr), st.get(kdst, ptr)
 
                 def take():
                     left_ok = b.icmp_signed("<", st.get(li), mid)
@@ -128,8 +142,12 @@ def emit(cx, s, ptr_of, name):
                     ri_c = _min(b, st.get(ri), b.sub(st.c(n), st.c(1)))
                     lv = b.load(b.gep(s_ptr, [li_c], source_etype=i64), typ=i64)
                     rv = b.load(b.gep(s_ptr, [ri_c], source_etype=i64), typ=i64)
-                    right_first = b.and_(right_ok, b.or_(b.not_(left_ok), st.less(row, rv, lv)))
+                    lk = b.load(b.gep(sk_ptr, [li_c], source_etype=kt), typ=kt)
+                    rk = b.load(b.gep(sk_ptr, [ri_c], source_etype=kt), typ=kt)
+                    r_less = st.less(row, rv, lv, (rk, lk))
+                    right_first = b.and_(right_ok, b.or_(b.not_(left_ok), r_less))
                     b.store(b.select(right_first, rv, lv), b.gep(d_ptr, [st.get(k)], source_etype=i64))
+                    b.store(b.select(right_first, rk, lk), b.gep(dk_ptr, [st.get(k)], source_etype=kt))
                     b.store(b.add(st.get(li), b.zext(b.not_(right_first), i64)), li)
                     b.store(b.add(st.get(ri), b.zext(right_first, i64)), ri)
                     b.store(b.add(st.get(k), st.c(1)), k)
@@ -138,18 +156,21 @@ def emit(cx, s, ptr_of, name):
                 b.store(b.add(lo_v, b.add(w, w)), lo)
 
             st.while_(lambda: b.icmp_signed("<", st.get(lo), st.c(n)), merge_runs)
-            s_old, d_old = st.get(src, ptr), st.get(dst, ptr)
-            b.store(d_old, src)
-            b.store(s_old, dst)
+            for one, other in ((src, dst), (ksrc, kdst)):
+                s_old, d_old = st.get(one, ptr), st.get(other, ptr)
+                b.store(d_old, one)
+                b.store(s_old, other)
             b.store(b.add(w, w), width)
 
         st.while_(lambda: b.icmp_signed("<", st.get(width), st.c(n)), merge_pass)
-        order = st.get(src, ptr)
+        order, sorted_keys = st.get(src, ptr), st.get(ksrc, ptr)
 
         def gather(j):
             p = b.load(b.gep(order, [j], source_etype=i64), typ=i64)
             for k in range(len(s.ins)):
                 dt, from_ = st.element(k, row, p)
+                if k == 0:  # the first key is already in order
+                    from_ = b.gep(sorted_keys, [j], source_etype=kt)
                 off = b.add(row, b.mul(j, st.c(inner)))
                 to = b.gep(st.outs[k], [off], source_etype=mem_type(dt))
                 b.store(b.load(from_, typ=mem_type(dt)), to)
@@ -158,7 +179,7 @@ def emit(cx, s, ptr_of, name):
 
     st.for_(st.c(s.rows), row_body)
     b.ret_void()
-    args = [ptr_of(x) for x in list(s.ins) + list(s.outs) + [s.idx, s.tmp]]
+    args = [ptr_of(x) for x in list(s.ins) + list(s.outs) + [s.idx, s.tmp, s.keys, s.keys_tmp]]
     cx.b.call(st.fn, args)
 
 
