@@ -98,3 +98,17 @@ def test_float64_under_x64():
         report = _callbacks(jnp.linalg.cholesky, a)
         assert "dpotrf" in report
         np.testing.assert_allclose(np.asarray(jax.jit(jnp.linalg.cholesky)(a)), np.linalg.cholesky(a), rtol=1e-12)
+
+
+def test_linalg_and_sort_inside_a_native_loop():
+    def body(carry, a):
+        m = a @ a.T + 4 * jnp.eye(4)
+        x = jnp.linalg.solve(m, carry)
+        return jnp.sort(x), jnp.linalg.cholesky(m)[0, 0]
+
+    f = lambda c, xs: lax.scan(body, c, xs)  # noqa: E731
+    report = _callbacks(f, np.ones(4, np.float32), BATCH)
+    assert "INTERPRETER CALLBACK" not in report, report
+    got, want = jax.jit(f)(np.ones(4, np.float32), BATCH), f(np.ones(4, np.float32), BATCH)
+    for g, w in zip(jax.tree_util.tree_leaves(got), jax.tree_util.tree_leaves(want), strict=True):
+        np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=1e-4, atol=1e-5)
