@@ -187,3 +187,21 @@ def test_float16_and_empty_matrices_stay_interpreter_steps():
     assert exe.program.count("interpret") == 1
     got = exe(np.zeros((0, 3), f32))
     assert [g.shape for g in got] == [(0, 3), (0,), (0,)]
+
+
+@pytest.mark.parametrize(
+    "prim,params",
+    [
+        (P.eigh_p, dict(lower=True, sort_eigenvalues=True)),
+        (P.svd_p, dict(full_matrices=True, compute_uv=True)),
+        (P.cholesky_p, {}),
+    ],
+)
+def test_a_nan_member_gives_nan_results_and_leaves_the_batch_alone(prim, params):
+    a = np.random.RandomState(7).randn(3, 4, 4).astype(f32)
+    a = a @ np.swapaxes(a, -1, -2) + 4 * np.eye(4, dtype=f32)
+    a[1, 2, 1] = np.nan  # read by every routine (the lower triangle)
+    got, want, _ = run(prim, [a], **params)
+    for g, w in zip(got, want, strict=True):
+        assert np.isnan(g[1]).all() and np.isnan(w[1]).all()
+        assert not np.isnan(g[[0, 2]]).any()
