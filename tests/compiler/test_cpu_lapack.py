@@ -203,5 +203,7 @@ def test_a_nan_member_gives_nan_results_and_leaves_the_batch_alone(prim, params)
     a[1, 2, 1] = np.nan  # read by every routine (the lower triangle)
     got, want, _ = run(prim, [a], **params)
     for g, w in zip(got, want, strict=True):
-        assert np.isnan(g[1]).all() and np.isnan(w[1]).all()
-        assert not np.isnan(g[[0, 2]]).any()
+        # eigh and svd report the failure (all NaN); OpenBLAS's potrf may not see the NaN on the
+        # diagonal and return a partly-NaN factor: either way, what the interpreter gives
+        np.testing.assert_array_equal(np.isnan(g), np.isnan(w))
+        assert np.isnan(g[1]).any() and not np.isnan(g[[0, 2]]).any()
