@@ -180,7 +180,16 @@ def _lgamma_fixup(x, out):
 
 erf = _scipy_special("erf")
 erfc = _scipy_special("erfc")
-erf_inv = _scipy_special("erfinv")
+_erf_inv_f64 = _scipy_special("erfinv")
+
+
+def erf_inv(x):
+    # In float64 and rounded once: SciPy's float32 loop is off by an ulp for ~40% of inputs;
+    # the compiled code (cpu/special_math.py) is correctly rounded, and eager must equal jit.
+    x = np.asarray(x)
+    if x.dtype in (dtypes.float16, dtypes.float32):
+        return _erf_inv_f64(x.astype(np.float64)).astype(x.dtype)
+    return _erf_inv_f64(x)
 lgamma = _scipy_special("gammaln", _lgamma_fixup)
 
 

@@ -122,6 +122,8 @@ def program_graph(program):
             inner = []
             s.render(inner)
             g.add_node(node, kind="control", title=inner[0].rstrip(":"), lines=inner[1:8], gid=f"control-{i}")
+        elif hasattr(s, "report_line"):  # a library call or native sort (lapack_steps, sort_step)
+            g.add_node(node, kind="gemm", title=s.report_line(i).split(": ", 1)[1], lines=[], gid=f"call-{i}")
         else:
             raise TypeError(f"program_graph: unknown step type {type(s).__name__} at step {i}")
         written = set(s.buffers_written())

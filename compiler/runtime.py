@@ -39,7 +39,7 @@ from .cpu import codegen, parallel, target
 from .passes.control_steps import walk_steps
 from .passes.kernels import InterpretStep
 
-CODEGEN_VERSION = "jaxlite-cpu-10"  # 10: native scan/while/cond (callbacks get step pointers) + native indexing
+CODEGEN_VERSION = "jaxlite-cpu-11-lapack-b"  # 11: LAPACK steps; 10: native scan/while/cond + native indexing
 MAGIC = b"JAXLITE-OBJ1\n"
 
 # llvm_compiles, memory_hits, disk_hits, disk_writes, disk_corrupt, and interpreter_callbacks:

@@ -17,7 +17,9 @@ from compiler.render_graph import program_graph
 
 def _loss(w, x):
     h = jnp.tanh(x @ w + 1.0)
-    return jnp.sum(jnp.sort(h, axis=-1) ** 2)  # sort runs as an interpreter callback today
+    jax.debug.callback(lambda v: None, h)  # host callbacks run as interpreter steps
+    flat = jnp.reshape(h, (-1,))  # read by a gemm as it is stored: an alias
+    return jnp.dot(flat, flat)
 
 
 @pytest.fixture(scope="module")

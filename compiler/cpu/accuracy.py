@@ -38,6 +38,12 @@ def _logistic(x):
     return 1 / (1 + np.exp(-x))
 
 
+def _digamma(x):
+    from ..interpret_elementwise import digamma  # SciPy's psi, with JAX's NaN at the poles
+
+    return digamma(x)
+
+
 def _scipy(name):
     import scipy.special
 
@@ -71,6 +77,8 @@ FUNCTIONS = {
     "erfc": (P.erfc_p, lambda x: _scipy("erfc")(x), "real", False),
     "pow": (P.pow_p, np.power, "pow", True),
     "atan2": (P.atan2_p, np.arctan2, "pair", True),
+    "erf_inv": (P.erf_inv_p, lambda x: _scipy("erfinv")(x), "erf_inv", False),
+    "digamma": (P.digamma_p, _digamma, "digamma", False),
 }
 
 # Documented maximum error in ulps: (float32, float64). glibc documents libmvec within 4 ulps;
@@ -102,6 +110,11 @@ BOUNDS = {
     "erfc": (4, 4),
     "pow": (4, 4),
     "atan2": (4, 4),
+    # cpu/special_math.py, computed in float64: erf_inv against SciPy's erfinv (itself ~1-2 ulp);
+    # digamma for x > 0 against SciPy's psi (23 measured; 18 against 30-digit mpmath in float64,
+    # next to the Taylor region around the root). Negative x: see special_math.py.
+    "erf_inv": (1, 4),
+    "digamma": (1, 32),
 }
 
 
@@ -135,6 +148,17 @@ def sample(kind, dtype, seed=0):
         x = np.concatenate(
             [r.uniform(-1, 1, n), signs * np.exp2(r.uniform(lo_exp, 0, n)), r.uniform(-1.5, 1.5, n // 16)]
         )
+    elif kind == "erf_inv":  # (-1, 1), near +-1, tiny and out of the domain
+        x = np.concatenate(
+            [
+                r.uniform(-1, 1, n),
+                signs * np.exp2(r.uniform(lo_exp, 0, n)),
+                signs[: n // 4] * (1 - np.exp2(-r.uniform(1, -np.log2(fi.eps), n // 4))),
+                r.uniform(-1.5, 1.5, n // 16),
+            ]
+        )
+    elif kind == "digamma":  # x > 0: large, tiny, and the region of the root
+        x = np.concatenate([mags[: n // 2], r.uniform(0, 30, n), r.uniform(1, 2, n // 4)])
     else:  # real, pow, pair
         x = np.concatenate([signs * mags, r.uniform(-10, 10, n // 2)])
     x = np.concatenate([specials(dtype), x.astype(dtype)])

@@ -19,7 +19,9 @@ from llvmlite import ir
 from .. import dtypes
 from ..passes.control_steps import walk_steps
 from ..passes.kernels import ArgUpdate, GemmStep, InterpretStep, KernelStep, Let, Loop, Store, Update
-from . import codegen_control, parallel, scalar, vecmath
+from ..passes.lapack_steps import LapackStep
+from ..passes.sort_step import SortStep
+from . import codegen_control, emit_sort, lapack, parallel, scalar, vecmath
 from .emit_indexing import ComputedAddresses
 from .scalar import EmitContext
 from .types import const, i1, i8, i32, i64, mem_type, ptr, reg_type, void
@@ -402,6 +404,10 @@ def build_module(program, entry_name: str) -> ir.Module:
             parallel.emit_parallel_call(b, fn, slots, chunk, thunk, args, s.m, work)
         elif isinstance(s, GemmStep):
             _emit_gemm(cx, fn, s, ptr_of, slots)
+        elif isinstance(s, LapackStep):
+            lapack.emit(cx, s, ptr_of, f"lapack{len(cx.module.functions)}")
+        elif isinstance(s, SortStep):
+            emit_sort.emit(cx, s, ptr_of, f"sort{len(cx.module.functions)}")
         elif isinstance(s, InterpretStep):
             # the callback gets the step's own buffer pointers (inside a loop, a slice's
             # pointer is the current iteration's)

@@ -13,29 +13,22 @@ from ..passes.dot import is_canonical_gemm
 from ..passes.fusion import ARG_REDUCE, COMBINE, VIEWS
 from ..passes.kernel_indexing import INDEXED_VIEWS
 from ..passes.kernel_standalone import STANDALONE
+from ..passes.lapack_steps import LAPACK_PRIMS
+from ..passes.lapack_steps import why_not as lapack_why_not
+from ..passes.sort_step import why_not as sort_why_not
 from .scalar import EMITTERS
 from .types import supported
 
 _WINDOWED = "rewritten by passes/conv.py into pad, strided slices, gemms and fused kernels first"
 _HOST = "a Python function: host callbacks run as interpreter steps by design"
-_LAPACK = "linear algebra: planned as LAPACK calls (SciPy's cython_lapack capsules)"
 
 _NATIVE_CONTROL = (P.cond_p, P.while_p, P.scan_p)
 
 REASONS = {
-    P.erf_inv_p: "no C library function: a polynomial implementation is planned",
-    P.digamma_p: "no C library function: a polynomial implementation is planned",
     P.real_p: "complex numbers are not lowered yet",
     P.imag_p: "complex numbers are not lowered yet",
     P.conj_p: "complex numbers are not lowered yet",
     P.complex_p: "complex numbers are not lowered yet",
-    P.sort_p: "sorting: planned as a native merge sort over the sorted axis",
-    P.cholesky_p: _LAPACK,
-    P.triangular_solve_p: _LAPACK,
-    P.lu_p: _LAPACK,
-    P.qr_p: _LAPACK,
-    P.eigh_p: _LAPACK,
-    P.svd_p: _LAPACK,
     P.jit_p: "inlined by the pipeline before lowering; interpreted only if it survives",
     P.remat_p: "inlined by the pipeline before lowering; interpreted only if it survives",
     P.custom_jvp_call_p: "inlined by the pipeline before lowering; interpreted only if it survives",
@@ -57,11 +50,15 @@ def why_not_native(eqn):
     avals = [a.aval for a in eqn.invars] + [v.aval for v in eqn.outvars]
     if prim in REASONS:
         return REASONS[prim]
+    if prim in LAPACK_PRIMS:
+        return lapack_why_not(eqn)
     if prim.group == P.COLLECTIVE:
         return "collectives: vmap removes them; under pmap they call the device rendezvous"
     unsupported = sorted({str(a.dtype) for a in avals if not supported(a.dtype)})
     if unsupported:
         return f"dtype {', '.join(unsupported)} is not lowered yet (complex numbers: planned)"
+    if prim is P.sort_p:
+        return sort_why_not(eqn)
     if prim in EMITTERS or prim in COMBINE or prim in ARG_REDUCE or prim is P.iota_p:
         if prim is P.integer_pow_p and eqn.params["y"] < 0 and avals[0].dtype.kind in "iub":
             return "negative integer powers of integers are an error"
@@ -96,6 +93,10 @@ def coverage_table():
             table[prim.name] = "native (computed, clamped loads inside fused loop kernels)"
         elif prim in STANDALONE:
             table[prim.name] = "native (a loop kernel of its own; scatters and scans run serially)"
+        elif prim is P.sort_p:
+            table[prim.name] = "native (a stable merge sort per row; complex keys: interpreter)"
+        elif prim in LAPACK_PRIMS:
+            table[prim.name] = "native (SciPy's LAPACK, float32/float64; float16 and complex: interpreter)"
         elif prim is P.dot_general_p:
             table[prim.name] = "native (BLAS gemm for floats; a loop kernel for integers and bools)"
         elif prim.group == P.COLLECTIVE:

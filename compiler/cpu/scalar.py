@@ -15,7 +15,7 @@ from llvmlite import ir
 
 from .. import dtypes
 from .. import primitives as P
-from . import vecmath
+from . import special_math, vecmath
 from .types import const, f16, f32, f64, i1, i64, reg_type
 
 
@@ -429,6 +429,8 @@ EMITTERS = {
     P.erf_p: _unary_libm("erf"),
     P.erfc_p: _unary_libm("erfc"),
     P.lgamma_p: _unary_libm("lgamma"),
+    P.erf_inv_p: special_math.erf_inv,  # polynomial guess + Halley steps (special_math.py)
+    P.digamma_p: special_math.digamma,
     P.not_p: not_,
     P.copy_p: copy,
     P.stop_gradient_p: copy,

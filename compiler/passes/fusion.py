@@ -33,6 +33,8 @@ from .kernel_builder import ARG_REDUCE, COMBINE, build_kernel, operand_point, re
 from .kernel_indexing import INDEXED_VIEWS
 from .kernel_standalone import STANDALONE, build_standalone_kernel
 from .kernels import Affine, Buffer, GemmStep, InterpretStep, KernelStep, Program
+from .lapack_steps import LAPACK_PRIMS, build_lapack_step
+from .sort_step import build_sort_step
 from .util import is_effectful
 
 MAP_GROUPS = {P.ELEMENTWISE, P.COMPARISON, P.BITWISE, P.CONVERSION}
@@ -62,6 +64,10 @@ def classify(eqn, why_not_native):
         kind = "gemm"
     elif p in CONTROL_PRIMS:
         kind = "control"
+    elif p in LAPACK_PRIMS:
+        kind = "lapack"
+    elif p is P.sort_p:
+        kind = "sort"
     else:
         kind = "interpret"
     reason = why_not_native(eqn)
@@ -340,6 +346,10 @@ def fuse_jaxpr(st: FuseState, j, var_buf, out_slot=None, targets=None):
         elif unit["kind"] == "kernel":
             steps.append(KernelStep(build_standalone_kernel(eqn, buf_of, f"k{st.n_kernels}")))
             st.n_kernels += 1
+        elif unit["kind"] == "lapack":
+            steps.append(build_lapack_step(eqn, buf_of, new_temp))
+        elif unit["kind"] == "sort":
+            steps.append(build_sort_step(eqn, buf_of, new_temp))
         elif unit["kind"] == "control":  # a native loop or branch around nested steps
             steps.extend(lower_control(st, eqn, buf_of, fuse_jaxpr) or [interpret(eqn, "not lowered")])
         else:

@@ -353,6 +353,8 @@ class Program:
                 )
             elif isinstance(s, InterpretStep):
                 lines.append(f"  step {i}: INTERPRETER CALLBACK {s.eqn.prim.name}: {s.reason}")
+            elif hasattr(s, "report_line"):  # a LAPACK call (passes/lapack_steps.py)
+                lines.append(s.report_line(i))
             else:
                 from .control_steps import report_lines
 

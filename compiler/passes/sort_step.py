@@ -1,0 +1,72 @@
+"""sort equations become SortSteps: a native stable merge sort per row (cpu/emit_sort.py).
+
+The step sorts `rows` independent rows of `length` elements; element j of a row lives at
+row_offset + j * inner (row-major: outer * length * inner + j * inner + i for the row (outer,
+i)). Two int64 index arrays of `length` elements, temporaries in the arena, hold the order,
+and two arrays of the first key travel with them, so that most comparisons read memory in
+order rather than through the indices (10x faster on 1M floats than indirect loads).
+"""
+
+from __future__ import annotations
+
+from math import prod
+
+import numpy as np
+
+from .. import dtypes
+from ..ir import Literal
+
+
+def why_not(eqn):
+    """None when the sort becomes a SortStep, else why it stays an interpreter step."""
+    if any(isinstance(a, Literal) for a in eqn.invars):
+        return "a literal operand (constant folding normally removes it)"
+    if any(dtypes.is_complex(a.aval.dtype) for a in eqn.invars):
+        return "complex keys are not lowered yet"
+    return None
+
+
+class SortStep:
+    def __init__(self, ins, outs, work, dtypes_, rows, length, inner, num_keys, eqn):
+        self.ins, self.outs = list(ins), list(outs)
+        self.idx, self.tmp, self.keys, self.keys_tmp = work
+        self.dtypes = [np.dtype(d) for d in dtypes_]
+        self.rows, self.length, self.inner, self.num_keys, self.eqn = rows, length, inner, num_keys, eqn
+
+    def buffers_read(self):
+        return list(self.ins)
+
+    def buffers_written(self):
+        return list(self.outs) + [self.idx, self.tmp, self.keys, self.keys_tmp]
+
+    def render(self, out):
+        ins, outs = ", ".join(f"b{b}" for b in self.ins), ", ".join(f"b{b}" for b in self.outs)
+        kinds = ",".join(dtypes.short_name(d) for d in self.dtypes)
+        out.append(
+            f"sort[{kinds}] ({ins}) -> ({outs}) rows={self.rows} length={self.length} inner={self.inner} "
+            f"keys={self.num_keys} work=b{self.idx},b{self.tmp},b{self.keys},b{self.keys_tmp}"
+        )
+
+    def report_line(self, i):
+        return f"  step {i}: native merge sort of {self.rows} row(s) of {self.length}, {self.num_keys} key(s)"
+
+
+def build_sort_step(eqn, buf_of, new_temp):
+    shape = eqn.invars[0].aval.shape
+    d = eqn.params["dimension"] % max(1, len(shape))
+    length = shape[d] if shape else 1
+    inner = prod(shape[d + 1 :])
+    rows = prod(shape[:d]) * inner if length else 0
+    n = max(1, length)
+    return SortStep(
+        [buf_of(v) for v in eqn.invars],
+        [buf_of(v) for v in eqn.outvars],
+        [new_temp((n,), np.int64), new_temp((n,), np.int64)]
+        + [new_temp((n,), eqn.invars[0].aval.dtype) for _ in range(2)],
+        [v.aval.dtype for v in eqn.invars],
+        rows,
+        length,
+        inner,
+        eqn.params.get("num_keys", 1),
+        eqn,
+    )
