@@ -265,10 +265,24 @@ class Executable:
 
     def __call__(self, *args):
         """Run on NumPy arrays (exact dtypes and shapes, C-contiguous); returns NumPy arrays."""
-        for i, a in enumerate(args):
+        avals = self.program.in_avals[len(self.consts) :]
+        if len(args) != len(avals):
+            raise TypeError(f"compiled program: takes {len(avals)} arguments, got {len(args)}")
+        for i, (a, aval) in enumerate(zip(args, avals)):
             if type(a) is not np.ndarray:
                 raise TypeError(
                     f"compiled program: argument {i} must be a numpy.ndarray, got {type(a).__name__}"
+                )
+            # The native code reads exactly the declared bytes: anything else would read out of
+            # bounds or misread a strided view, so it is refused rather than run.
+            if a.shape != tuple(aval.shape) or a.dtype != np.dtype(aval.dtype.name):
+                raise TypeError(
+                    f"compiled program: argument {i} is {a.dtype}{list(a.shape)}, but the program was "
+                    f"compiled for {aval.dtype.name}{list(aval.shape)}; pass an array of that shape and dtype"
+                )
+            if not a.flags.c_contiguous:
+                raise ValueError(
+                    f"compiled program: argument {i} is not C-contiguous; pass np.ascontiguousarray(x)"
                 )
         return self.run(args)
 
