@@ -550,6 +550,24 @@ case(
     rtol=1e-4,
 )
 
+# ---- Comparisons and less common math (comparisons_math.py) ------------------------------------
+
+P2 = lambda d: (d[0] + 1, d[1] + 1)  # noqa: E731  (at least 2 along each axis)
+case("isclose", lambda x, y: jnp.isclose(x, y, rtol=0.3), concat_gens(anyf, anyf))
+case("allclose", lambda x, y: jnp.allclose(x, y, atol=2.0), concat_gens(anyf, anyf))
+case("array_equal", lambda x, y: jnp.array_equal(x, y), concat_gens(ints(0, 2), ints(0, 2)))
+case("array_equiv", lambda x, y: jnp.array_equiv(x, y), concat_gens(ints(0, 2), ints(0, 2, V)))
+case("gcd_lcm", lambda x, y: (jnp.gcd(x, y), jnp.lcm(x, y)), concat_gens(ints(-30, 30), ints(-30, 30)))
+case("bitwise_count", jnp.bitwise_count, ints(-300, 300))
+case("frexp_modf", lambda x: (*jnp.frexp(x * 9), *jnp.modf(x * 9)), anyf)
+case("spacing", jnp.spacing, anyf)
+case("nan_to_num", lambda x: jnp.nan_to_num(jnp.log(x)), anyf)
+case("i0", jnp.i0, anyf, rtol=1e-4)
+case("iscomplex_isreal", lambda x: (jnp.iscomplex(x), jnp.isreal(x)), anyf)
+case("unwrap", lambda x: jnp.unwrap(x * 4, axis=-1), anyf, rtol=1e-4)
+case("gradient", lambda x: jnp.gradient(x), normal(P2))
+
+
 # ---- The checks ---------------------------------------------------------------------------------
 
 SETTINGS = settings(max_examples=3, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))

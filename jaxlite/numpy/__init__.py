@@ -14,7 +14,8 @@ from .ufuncs import *  # noqa: F401,F403
 from .ufuncs import __all__ as _ufunc_names  # noqa: F401
 
 # Submodules written by feature; a module missing from a checkout is an error, not a skip.
-_SUBMODULES = ["creation", "shape_ops", "indexing", "reductions", "sorting", "linalg_ops"]
+_SUBMODULES = ["creation", "shape_ops", "indexing", "reductions", "sorting", "linalg_ops",
+               "comparisons_math"]
 for _name in _SUBMODULES:
     _mod = _importlib.import_module(f"{__name__}.{_name}")
     for _n in _mod.__all__:
