@@ -568,6 +568,29 @@ case("unwrap", lambda x: jnp.unwrap(x * 4, axis=-1), anyf, rtol=1e-4)
 case("gradient", lambda x: jnp.gradient(x), normal(P2))
 
 
+# ---- Editing and rebuilding arrays (array_edit.py) ------------------------------------------------
+
+W2 = lambda d: (d[0], d[1] + 2)  # noqa: E731  (at least 3 columns)
+case("delete", lambda x: jnp.delete(x, [0, 2], axis=1), normal(W2))
+case("insert", lambda x, v: jnp.insert(x, 1, v, axis=0), concat_gens(normal(M), normal(lambda d: (d[1],))))
+case("compress", lambda x: jnp.compress(jnp.array([True, False, True]), x, axis=1), normal(W2))
+case("extract", lambda x: jnp.extract(x > 0, x, size=3, fill_value=9.0), normal(M))
+case("choose", lambda i, x, y: jnp.choose(i, [x, y], mode="clip"), concat_gens(ints(0, 2), normal(M), normal(M)))
+case("resize", lambda x: jnp.resize(x, (3, 5)), normal(M))
+case("trim_zeros", lambda x: jnp.trim_zeros(jnp.array([0.0, 1.0, 2.0, 0.0])).sum() * x, normal(M))
+case("put", lambda x, v: jnp.put(x, jnp.array([0, 1]), v, inplace=False), concat_gens(normal(M), normal((2,))))
+case("put_along_axis", lambda x, i, v: jnp.put_along_axis(x, i, v, 1, inplace=False),
+     concat_gens(normal(M), ints(0, 1, lambda d: (d[0], 1)), normal(lambda d: (d[0], 1))))
+case("place", lambda x, m, v: jnp.place(x, m, v, inplace=False), concat_gens(normal(M), bools(), normal((3,))))
+case("fill_diagonal", lambda x, v: jnp.fill_diagonal(x, v, inplace=False), concat_gens(normal(M), normal(())))
+case("vander", lambda x: jnp.vander(x, 3), normal(V))
+case("piecewise", lambda x: jnp.piecewise(x, [x < 0, x > 1], [lambda v: -v, 5.0, jnp.sin]), anyf)
+case("apply_along_axis", lambda x: jnp.apply_along_axis(lambda r: r.sum() * r[0], 1, x), normal(T3))
+case("apply_over_axes", lambda x: jnp.apply_over_axes(jnp.sum, x, [0, 2]), normal(T3))
+case("fromfunction", lambda x: jnp.fromfunction(lambda i, j: i * x + j, (2, 3)), normal(()))
+case("mask_indices", lambda x: x[jnp.mask_indices(3, jnp.triu, 1)], normal(lambda d: (3, 3)))
+
+
 # ---- The checks ---------------------------------------------------------------------------------
 
 SETTINGS = settings(max_examples=3, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
