@@ -591,6 +591,22 @@ case("fromfunction", lambda x: jnp.fromfunction(lambda i, j: i * x + j, (2, 3)),
 case("mask_indices", lambda x: x[jnp.mask_indices(3, jnp.triu, 1)], normal(lambda d: (3, 3)))
 
 
+# ---- Windows, polynomials, vectorize, index tricks (poly_windows.py, vectorize_index.py) --------
+
+for n in ["bartlett", "blackman", "hamming", "hanning"]:
+    case(n, (lambda w: lambda x: x * w(x.shape[-1]))(getattr(jnp, n)), normal(M))
+case("kaiser", lambda x: x * jnp.kaiser(x.shape[-1], 4.0), normal(M), rtol=1e-4)
+case("poly", jnp.poly, normal(V), rtol=1e-4)
+case("polyder_polyint", lambda p: (jnp.polyder(p, 2), jnp.polyint(p, 2, k=[1.0, 2.0])), normal(lambda d: (d[0] + 2,)))
+case("polydiv", lambda u, v: jnp.polydiv(u, v + 4.0), concat_gens(normal((5,)), normal((2,))), rtol=1e-4)
+case("polyfit", lambda y: jnp.polyfit(jnp.linspace(0.0, 1.0, 6), y, 2), normal((6,)), rtol=1e-3)
+case("vectorize", lambda x, y: jnp.vectorize(lambda a, b: a @ b, signature="(n),(n)->()")(x, y),
+     concat_gens(normal(M), normal(lambda d: (d[1],))))
+case("mgrid_ogrid", lambda x: (x * jnp.mgrid[0:2, 0:3].sum(), x * jnp.ogrid[0:2, 0:3][1].sum()), normal(M))
+case("r_c_", lambda x, y: (jnp.r_[x, y], jnp.c_[x, y]), concat_gens(normal(V), normal(V)))
+case("astype_fn", lambda x: jnp.astype(x * 3, jnp.int32), anyf)
+
+
 # ---- The checks ---------------------------------------------------------------------------------
 
 SETTINGS = settings(max_examples=3, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
@@ -633,6 +649,18 @@ STATIC = {
     "unique_values",
     # builds an Array from a host buffer (DLPack): there is no traced input to batch
     "from_dlpack",
+    # read host data or answer questions about dtypes (host_io.py): no traced input
+    "can_cast",
+    "frombuffer",
+    "fromstring",
+    "get_printoptions",
+    "isdtype",
+    "iterable",
+    "load",
+    "printoptions",
+    "save",
+    "savez",
+    "set_printoptions",
     # raise NotImplementedError for every input (general eigenproblems)
     "eig",
     "eigvals",
