@@ -607,6 +607,13 @@ case("r_c_", lambda x, y: (jnp.r_[x, y], jnp.c_[x, y]), concat_gens(normal(V), n
 case("astype_fn", lambda x: jnp.astype(x * 3, jnp.int32), anyf)
 
 
+case("block", lambda x, y: jnp.block([[x, y], [y, x]]), concat_gens(normal(M), normal(M)))
+case("packbits", lambda x: jnp.packbits(x, axis=-1), bools())
+case("unpackbits", lambda x: jnp.unpackbits(x.astype(jnp.uint8), axis=-1), ints(0, 255))
+case("histogramdd", lambda x: jnp.histogramdd(x, bins=3, range=[(-2, 2)] * 2)[0], normal(lambda d: (d[0] + 2, 2)))
+case("histogram2d", lambda x, y: jnp.histogram2d(x, y, bins=3, range=[(-2, 2)] * 2)[0], concat_gens(normal(V), normal(V)))
+
+
 # ---- The checks ---------------------------------------------------------------------------------
 
 SETTINGS = settings(max_examples=3, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
@@ -649,7 +656,9 @@ STATIC = {
     "unique_values",
     # builds an Array from a host buffer (DLPack): there is no traced input to batch
     "from_dlpack",
-    # read host data or answer questions about dtypes (host_io.py): no traced input
+    # read host data, format it as text, or answer questions about dtypes: no traced input
+    "array_repr",
+    "array_str",
     "can_cast",
     "frombuffer",
     "fromstring",
