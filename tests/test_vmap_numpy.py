@@ -614,6 +614,12 @@ case("histogramdd", lambda x: jnp.histogramdd(x, bins=3, range=[(-2, 2)] * 2)[0]
 case("histogram2d", lambda x, y: jnp.histogram2d(x, y, bins=3, range=[(-2, 2)] * 2)[0], concat_gens(normal(V), normal(V)))
 
 
+case("log1mexp", nn.log1mexp, pos)
+case("logmeanexp", lambda x: nn.logmeanexp(x, axis=-1), normal(M))
+case("dot_product_attention", lambda q, k: nn.dot_product_attention(q, k, k, is_causal=True),
+     concat_gens(normal(lambda d: (d[0], 2, d[1])), normal(lambda d: (d[0], 1, d[1]))), rtol=1e-4)
+
+
 # ---- The checks ---------------------------------------------------------------------------------
 
 SETTINGS = settings(max_examples=3, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
