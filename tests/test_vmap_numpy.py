@@ -620,6 +620,10 @@ case("dot_product_attention", lambda q, k: nn.dot_product_attention(q, k, k, is_
      concat_gens(normal(lambda d: (d[0], 2, d[1])), normal(lambda d: (d[0], 1, d[1]))), rtol=1e-4)
 
 
+case("frompyfunc", lambda x: jnp.frompyfunc(lambda a, b: a * b + 1, 2, 1).accumulate(x, axis=1), normal(M))
+case("ufunc_methods", lambda x, y: (jnp.add.outer(x[0], y), jnp.subtract.reduce(x, axis=1)), concat_gens(normal(M), normal(V)))
+
+
 # ---- The checks ---------------------------------------------------------------------------------
 
 SETTINGS = settings(max_examples=3, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))

@@ -16,7 +16,7 @@ from .ufuncs import __all__ as _ufunc_names  # noqa: F401
 # Submodules written by feature; a module missing from a checkout is an error, not a skip.
 _SUBMODULES = ["creation", "shape_ops", "indexing", "reductions", "sorting", "linalg_ops",
                "comparisons_math", "array_edit", "poly_windows", "vectorize_index",
-               "host_io", "block_bits", "histograms_nd"]
+               "host_io", "block_bits", "histograms_nd", "ufunc_objects"]
 for _name in _SUBMODULES:
     _mod = _importlib.import_module(f"{__name__}.{_name}")
     for _n in _mod.__all__:

@@ -44,8 +44,9 @@ def vectorize(pyfunc, *, excluded=frozenset(), signature=None):
 
     @functools.wraps(pyfunc)
     def wrapped(*args, **kwargs):
-        fixed = {i: a for i, a in enumerate(args) if i in excluded}
-        mapped = [jnp.asarray(a) for i, a in enumerate(args) if i not in excluded]
+        # Excluded arguments and None (as JAX) pass through unmapped.
+        fixed = {i: a for i, a in enumerate(args) if i in excluded or a is None}
+        mapped = [jnp.asarray(a) for i, a in enumerate(args) if i not in fixed]
         cores = core_in if core_in is not None else [()] * len(mapped)
         if len(cores) != len(mapped):
             raise TypeError(f"jaxlite.numpy.vectorize: the signature {signature!r} has {len(cores)} "
