@@ -139,3 +139,13 @@ def test_against_jax():
         np.testing.assert_allclose(nn.dot_product_attention(q, kv, kv, **kw),
                                    jax.nn.dot_product_attention(q, kv, kv, **kw), rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(nn.log1mexp(np.float32(0.5)), jax.nn.log1mexp(np.float32(0.5)), rtol=1e-6)
+
+
+def test_dtypes_module_and_float0():
+    assert jaxlite.float0 is jaxlite.dtypes.float0 is jnp.float0
+    assert jaxlite.dtypes.canonicalize_dtype(np.float64) == np.float32
+    with jaxlite.enable_x64():
+        assert jaxlite.dtypes.canonicalize_dtype(np.float64) == np.float64
+    assert jaxlite.dtypes.result_type(1, np.int8) == np.int8
+    assert jaxlite.dtypes.result_type(1.0, np.int8) == np.float32
+    assert jaxlite.dtypes.issubdtype(np.float32, np.floating)
