@@ -40,5 +40,12 @@ from . import debug  # noqa: E402,F401
 from .callbacks import pure_callback  # noqa: E402,F401
 from .nan_checks import debug_infs, debug_nans  # noqa: E402,F401
 from . import dlpack  # noqa: E402,F401
+from . import sharding  # noqa: E402,F401
+from . import dtypes  # noqa: E402,F401
+from .numpy import float0  # noqa: E402,F401
+from .api_extras import (  # noqa: E402,F401
+    block_until_ready, copy_to_host_async, default_backend, linear_transpose, named_call,
+    named_scope, print_environment_info, process_indices, typeof,
+)
 
 __version__ = "0.1.0"

@@ -79,7 +79,49 @@ class Array:
         return np.asarray(self._value).tolist()
 
     def block_until_ready(self):
-        return self
+        return self  # computation is synchronous: the value is ready when the Array exists
+
+    def copy_to_host_async(self):
+        """Nothing to do: the value already lives in host memory (JAX starts a transfer)."""
+
+    # -- placement: an eager Array lives in host memory, which is the first local CPU device ----
+    @property
+    def sharding(self):
+        from .device_list import local_devices
+        from .sharding import SingleDeviceSharding
+
+        return SingleDeviceSharding(local_devices()[0])
+
+    @property
+    def device(self):
+        devs = self.sharding._device_list
+        if len(devs) != 1:
+            raise ValueError(
+                f"Array.device: the array is spread over {len(devs)} devices; use .devices() "
+                "or .sharding.device_set instead")
+        return devs[0]
+
+    def devices(self) -> set:
+        return self.sharding.device_set
+
+    @property
+    def is_fully_replicated(self) -> bool:
+        return self.sharding.is_fully_replicated
+
+    @property
+    def is_fully_addressable(self) -> bool:
+        return self.sharding.is_fully_addressable
+
+    committed = property(lambda self: False)  # jaxlite does not pin arrays to a device
+
+    @property
+    def addressable_shards(self):
+        from .sharded import _Shard
+
+        return [_Shard(self.device, self, tuple(slice(None) for _ in range(self.ndim)))]
+
+    def addressable_data(self, index):
+        return self.addressable_shards[index].data
 
     def copy(self):
         return wrap(np.array(self._value, copy=True), self._weak)

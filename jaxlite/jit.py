@@ -22,14 +22,14 @@ import threading
 
 import numpy as np
 
-from compiler import pipeline
+from compiler import dtypes, pipeline
 from compiler import primitives as P
-from compiler.ir import ClosedJaxpr
+from compiler.ir import ClosedJaxpr, ShapedArray
 
 from . import core, tree_util
 from .array import Array, wrap
 from .config import config
-from .partial_eval import hoist_consts, trace_to_jaxpr
+from .partial_eval import ShapeDtypeStruct, hoist_consts, trace_to_jaxpr
 
 jit_p = P.jit_p
 _trace_ctx, _eval_trace, _flags = core.trace_ctx, core.eval_trace, config._values
@@ -171,6 +171,15 @@ class Compiled:
         return render_program(self.program, path)
 
     def __call__(self, *args, **kwargs):
+        # As JAX's Compiled: it runs only the signature it was lowered for, never retraces.
+        leaves, tree = self._wrapped._dynamic_leaves(args, kwargs)
+        got = self._wrapped._avals(leaves, tree)
+        want = tuple(self._entry.in_avals)
+        if tuple((a.shape, a.dtype) for a in got) != tuple((a.shape, a.dtype) for a in want):
+            raise TypeError(
+                f"Compiled({self._wrapped._name}): called with arguments of shapes/dtypes "
+                f"{[f'{a.dtype}{list(a.shape)}' for a in got]}, but it was lowered for "
+                f"{[f'{a.dtype}{list(a.shape)}' for a in want]}; lower() again for new shapes")
         return self._wrapped(*args, **kwargs)
 
 
@@ -237,6 +246,10 @@ class JitWrapped:
     def _avals(self, leaves, tree):
         avals = []
         for i, x in enumerate(leaves):
+            if isinstance(x, ShapeDtypeStruct):  # a placeholder for AOT lower(), as in JAX
+                dt = dtypes.canonicalize(x.dtype, config.x64)
+                avals.append(ShapedArray(x.shape, dt, bool(x.weak_type)))
+                continue
             try:
                 avals.append(core.get_aval(x))
             except TypeError as e:
@@ -249,6 +262,11 @@ class JitWrapped:
         return tuple(avals)
 
     # -- tracing ----------------------------------------------------------------------------
+
+    def _dynamic_leaves(self, args, kwargs):
+        """(flat dynamic arguments, their pytree) without tracing."""
+        _, _, dyn_args, dyn_kw, _ = self._split(args, kwargs)
+        return tree_util.tree_leaves((dyn_args, dyn_kw)), (dyn_args, dyn_kw)
 
     def _lookup(self, args, kwargs):
         """(entry, flat dynamic arguments), tracing on a miss."""

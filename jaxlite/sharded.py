@@ -42,14 +42,13 @@ class ShardedArray(Array):
 
     @property
     def sharding(self):
-        return f"PmapSharding(devices={self._devices})"
+        from .sharding import PmapSharding
+
+        return PmapSharding(self._devices)
 
     @property
     def devices_list(self):
         return list(self._devices)
-
-    def devices(self):
-        return set(self._devices)
 
     @property
     def addressable_shards(self):

@@ -175,12 +175,73 @@ def test_reduce_window_explicit_padding_matches_reference():
         np.testing.assert_allclose(np.asarray(_rw(case, comp, init)(x)), want, rtol=1e-6)
 
 
-def test_reduce_window_other_computations_raise():
-    x = np.ones((4, 4), np.float32)
-    with pytest.raises(TypeError, match="reduce_window: only lax.add"):
-        lax.reduce_window(x, 1.0, lax.mul, (2, 2), (1, 1), "VALID")
-    with pytest.raises(TypeError, match="init_value=1.0"):
-        lax.reduce_window(x, 1.0, lax.add, (2, 2), (1, 1), "VALID")
+GENERIC = [(lax.mul, 1.0, np.multiply), (lambda a, b: a + b, 0.0, np.add),
+           (lambda a, b: lax.max(a, b) * 1.0, -np.inf, np.maximum)]
+
+
+@pytest.mark.parametrize("case", RW_CASES)
+@pytest.mark.parametrize("comp, init, op", GENERIC, ids=["mul", "lambda_add", "lambda_max"])
+def test_reduce_window_generic_matches_reference(comp, init, op, case):
+    x = (0.5 + rng.rand(*case[0])).astype(np.float32)
+    want = ref.reduce_window_reference(x, op, np.float32(init), *ref_args(x, case))
+    np.testing.assert_allclose(np.asarray(_rw(case, comp, init)(x)), want, rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(jaxlite.jit(_rw(case, comp, init))(x)), want, rtol=1e-5)
+
+
+def ref_args(x, case):
+    _, window, strides, padding, bd, wd = case
+    nd = x.ndim
+    bd, wd = bd or (1,) * nd, wd or (1,) * nd
+    if isinstance(padding, str):
+        spans = [(w - 1) * d + 1 for w, d in zip(window, wd)]
+        padding = lax.padtype_to_pads(x.shape, spans, strides, padding)
+    return window, strides, padding, bd, wd
+
+
+def test_reduce_window_integers_and_non_identity_init_match_jax():
+    jax = pytest.importorskip("jax")
+    for case in RW_CASES:
+        x = rng.randint(0, 16, size=case[0]).astype(np.int32)
+        got = _rw(case, lax.bitwise_or, 0)(x)
+        want = jax.lax.reduce_window(x, 0, jax.lax.bitwise_or, *case[1:])
+        np.testing.assert_array_equal(got, want)
+        # init 2 is not the identity: XLA folds it in once and skips pads and holes.
+        y = (0.5 + rng.rand(*case[0])).astype(np.float32)
+        np.testing.assert_allclose(_rw(case, lax.add, 2.0)(y),
+                                   jax.lax.reduce_window(y, 2.0, jax.lax.add, *case[1:]), rtol=1e-5)
+        np.testing.assert_allclose(_rw(case, lax.mul, 3.0)(y),
+                                   jax.lax.reduce_window(y, 3.0, jax.lax.mul, *case[1:]), rtol=1e-5)
+
+
+def _argmax_comp(lax_mod):
+    def comp(a, b):
+        (av, ai), (bv, bi) = a, b
+        pick = av >= bv
+        return lax_mod.select(pick, av, bv), lax_mod.select(pick, ai, bi)
+
+    return comp
+
+
+def test_reduce_window_pytree_operands():
+    x = rng.randn(2, 9).astype(np.float32)
+    idx = np.broadcast_to(np.arange(9, dtype=np.int32), x.shape)
+    vals, arg = lax.reduce_window((x, idx), (-np.inf, np.int32(0)), _argmax_comp(lax), (1, 3), (1, 2), "VALID")
+    windows = np.stack([x[:, i:i + 3] for i in range(0, 7, 2)], axis=1)
+    np.testing.assert_array_equal(vals, windows.max(-1))
+    np.testing.assert_array_equal(arg, np.arange(0, 7, 2) + windows.argmax(-1))
+    with pytest.raises(TypeError, match="same pytree structure"):
+        lax.reduce_window((x, idx), -np.inf, _argmax_comp(lax), (1, 3), (1, 2), "VALID")
+    with pytest.raises(TypeError, match="keep each operand's shape and dtype"):
+        lax.reduce_window(x, 1.0, lambda a, b: (a * b).astype(np.int32), (1, 3), (1, 1), "VALID")
+
+
+def test_reduce_window_generic_grad_and_vmap():
+    with jaxlite.enable_x64():
+        x = 0.5 + rng.rand(3, 7)
+        f = lambda v: lax.reduce_window(v, 1.0, lax.mul, (2, 3), (1, 2), "SAME")  # noqa: E731
+        check_grads(f, (x,), order=2, modes=("fwd", "rev"))
+        got = jaxlite.vmap(f)(np.stack([x, 2 * x]))
+        np.testing.assert_allclose(got, np.stack([f(x), f(2 * x)]), rtol=1e-12)
 
 
 # ---- derivatives ----------------------------------------------------------------------------------

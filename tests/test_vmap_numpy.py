@@ -550,6 +550,80 @@ case(
     rtol=1e-4,
 )
 
+# ---- Comparisons and less common math (comparisons_math.py) ------------------------------------
+
+P2 = lambda d: (d[0] + 1, d[1] + 1)  # noqa: E731  (at least 2 along each axis)
+case("isclose", lambda x, y: jnp.isclose(x, y, rtol=0.3), concat_gens(anyf, anyf))
+case("allclose", lambda x, y: jnp.allclose(x, y, atol=2.0), concat_gens(anyf, anyf))
+case("array_equal", lambda x, y: jnp.array_equal(x, y), concat_gens(ints(0, 2), ints(0, 2)))
+case("array_equiv", lambda x, y: jnp.array_equiv(x, y), concat_gens(ints(0, 2), ints(0, 2, V)))
+case("gcd_lcm", lambda x, y: (jnp.gcd(x, y), jnp.lcm(x, y)), concat_gens(ints(-30, 30), ints(-30, 30)))
+case("bitwise_count", jnp.bitwise_count, ints(-300, 300))
+case("frexp_modf", lambda x: (*jnp.frexp(x * 9), *jnp.modf(x * 9)), anyf)
+case("spacing", jnp.spacing, anyf)
+case("nan_to_num", lambda x: jnp.nan_to_num(jnp.log(x)), anyf)
+case("i0", jnp.i0, anyf, rtol=1e-4)
+case("iscomplex_isreal", lambda x: (jnp.iscomplex(x), jnp.isreal(x)), anyf)
+case("unwrap", lambda x: jnp.unwrap(x * 4, axis=-1), anyf, rtol=1e-4)
+case("gradient", lambda x: jnp.gradient(x), normal(P2))
+
+
+# ---- Editing and rebuilding arrays (array_edit.py) ------------------------------------------------
+
+W2 = lambda d: (d[0], d[1] + 2)  # noqa: E731  (at least 3 columns)
+case("delete", lambda x: jnp.delete(x, [0, 2], axis=1), normal(W2))
+case("insert", lambda x, v: jnp.insert(x, 1, v, axis=0), concat_gens(normal(M), normal(lambda d: (d[1],))))
+case("compress", lambda x: jnp.compress(jnp.array([True, False, True]), x, axis=1), normal(W2))
+case("extract", lambda x: jnp.extract(x > 0, x, size=3, fill_value=9.0), normal(M))
+case("choose", lambda i, x, y: jnp.choose(i, [x, y], mode="clip"), concat_gens(ints(0, 2), normal(M), normal(M)))
+case("resize", lambda x: jnp.resize(x, (3, 5)), normal(M))
+case("trim_zeros", lambda x: jnp.trim_zeros(jnp.array([0.0, 1.0, 2.0, 0.0])).sum() * x, normal(M))
+case("put", lambda x, v: jnp.put(x, jnp.array([0, 1]), v, inplace=False), concat_gens(normal(M), normal((2,))))
+case("put_along_axis", lambda x, i, v: jnp.put_along_axis(x, i, v, 1, inplace=False),
+     concat_gens(normal(M), ints(0, 1, lambda d: (d[0], 1)), normal(lambda d: (d[0], 1))))
+case("place", lambda x, m, v: jnp.place(x, m, v, inplace=False), concat_gens(normal(M), bools(), normal((3,))))
+case("fill_diagonal", lambda x, v: jnp.fill_diagonal(x, v, inplace=False), concat_gens(normal(M), normal(())))
+case("vander", lambda x: jnp.vander(x, 3), normal(V))
+case("piecewise", lambda x: jnp.piecewise(x, [x < 0, x > 1], [lambda v: -v, 5.0, jnp.sin]), anyf)
+case("apply_along_axis", lambda x: jnp.apply_along_axis(lambda r: r.sum() * r[0], 1, x), normal(T3))
+case("apply_over_axes", lambda x: jnp.apply_over_axes(jnp.sum, x, [0, 2]), normal(T3))
+case("fromfunction", lambda x: jnp.fromfunction(lambda i, j: i * x + j, (2, 3)), normal(()))
+case("mask_indices", lambda x: x[jnp.mask_indices(3, jnp.triu, 1)], normal(lambda d: (3, 3)))
+
+
+# ---- Windows, polynomials, vectorize, index tricks (poly_windows.py, vectorize_index.py) --------
+
+for n in ["bartlett", "blackman", "hamming", "hanning"]:
+    case(n, (lambda w: lambda x: x * w(x.shape[-1]))(getattr(jnp, n)), normal(M))
+case("kaiser", lambda x: x * jnp.kaiser(x.shape[-1], 4.0), normal(M), rtol=1e-4)
+case("poly", jnp.poly, normal(V), rtol=1e-4)
+case("polyder_polyint", lambda p: (jnp.polyder(p, 2), jnp.polyint(p, 2, k=[1.0, 2.0])), normal(lambda d: (d[0] + 2,)))
+case("polydiv", lambda u, v: jnp.polydiv(u, v + 4.0), concat_gens(normal((5,)), normal((2,))), rtol=1e-4)
+case("polyfit", lambda y: jnp.polyfit(jnp.linspace(0.0, 1.0, 6), y, 2), normal((6,)), rtol=1e-3)
+case("vectorize", lambda x, y: jnp.vectorize(lambda a, b: a @ b, signature="(n),(n)->()")(x, y),
+     concat_gens(normal(M), normal(lambda d: (d[1],))))
+case("mgrid_ogrid", lambda x: (x * jnp.mgrid[0:2, 0:3].sum(), x * jnp.ogrid[0:2, 0:3][1].sum()), normal(M))
+case("r_c_", lambda x, y: (jnp.r_[x, y], jnp.c_[x, y]), concat_gens(normal(V), normal(V)))
+case("astype_fn", lambda x: jnp.astype(x * 3, jnp.int32), anyf)
+
+
+case("block", lambda x, y: jnp.block([[x, y], [y, x]]), concat_gens(normal(M), normal(M)))
+case("packbits", lambda x: jnp.packbits(x, axis=-1), bools())
+case("unpackbits", lambda x: jnp.unpackbits(x.astype(jnp.uint8), axis=-1), ints(0, 255))
+case("histogramdd", lambda x: jnp.histogramdd(x, bins=3, range=[(-2, 2)] * 2)[0], normal(lambda d: (d[0] + 2, 2)))
+case("histogram2d", lambda x, y: jnp.histogram2d(x, y, bins=3, range=[(-2, 2)] * 2)[0], concat_gens(normal(V), normal(V)))
+
+
+case("log1mexp", nn.log1mexp, pos)
+case("logmeanexp", lambda x: nn.logmeanexp(x, axis=-1), normal(M))
+case("dot_product_attention", lambda q, k: nn.dot_product_attention(q, k, k, is_causal=True),
+     concat_gens(normal(lambda d: (d[0], 2, d[1])), normal(lambda d: (d[0], 1, d[1]))), rtol=1e-4)
+
+
+case("frompyfunc", lambda x: jnp.frompyfunc(lambda a, b: a * b + 1, 2, 1).accumulate(x, axis=1), normal(M))
+case("ufunc_methods", lambda x, y: (jnp.add.outer(x[0], y), jnp.subtract.reduce(x, axis=1)), concat_gens(normal(M), normal(V)))
+
+
 # ---- The checks ---------------------------------------------------------------------------------
 
 SETTINGS = settings(max_examples=3, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
@@ -592,6 +666,20 @@ STATIC = {
     "unique_values",
     # builds an Array from a host buffer (DLPack): there is no traced input to batch
     "from_dlpack",
+    # read host data, format it as text, or answer questions about dtypes: no traced input
+    "array_repr",
+    "array_str",
+    "can_cast",
+    "frombuffer",
+    "fromstring",
+    "get_printoptions",
+    "isdtype",
+    "iterable",
+    "load",
+    "printoptions",
+    "save",
+    "savez",
+    "set_printoptions",
     # raise NotImplementedError for every input (general eigenproblems)
     "eig",
     "eigvals",

@@ -40,5 +40,9 @@ from .convolution import (  # noqa: E402
     conv_with_general_padding, padtype_to_pads,
 )
 from .windowed import reduce_window  # noqa: E402
+from .composites import (  # noqa: E402
+    batch_matmul, bessel_i0e, bessel_i1e, betainc, broadcast_shapes, clz, collapse, full_like,
+    igamma, igammac, optimization_barrier, population_count, split, tile, top_k,
+)
 
 __all__ = [n for n in dir() if not n.startswith("_")]

@@ -337,3 +337,6 @@ def one_hot(x, num_classes, *, dtype=None, axis=-1):
     return lax.convert_element_type(lax.eq(xb, classes), out_dtype)
 
 from . import initializers  # noqa: E402,F401 - jax.nn.initializers without a separate import
+from .attention import dot_product_attention, log1mexp, logmeanexp  # noqa: E402,F401
+
+__all__ += ["dot_product_attention", "log1mexp", "logmeanexp"]

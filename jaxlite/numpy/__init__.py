@@ -14,7 +14,9 @@ from .ufuncs import *  # noqa: F401,F403
 from .ufuncs import __all__ as _ufunc_names  # noqa: F401
 
 # Submodules written by feature; a module missing from a checkout is an error, not a skip.
-_SUBMODULES = ["creation", "shape_ops", "indexing", "reductions", "sorting", "linalg_ops"]
+_SUBMODULES = ["creation", "shape_ops", "indexing", "reductions", "sorting", "linalg_ops",
+               "comparisons_math", "array_edit", "poly_windows", "vectorize_index",
+               "host_io", "block_bits", "histograms_nd", "ufunc_objects"]
 for _name in _SUBMODULES:
     _mod = _importlib.import_module(f"{__name__}.{_name}")
     for _n in _mod.__all__:
@@ -30,6 +32,8 @@ uint8, uint16, uint32, uint64 = _np.uint8, _np.uint16, _np.uint32, _np.uint64
 float16, float32, float64 = _np.float16, _np.float32, _np.float64
 complex64, complex128 = _np.complex64, _np.complex128
 float_, int_, complex_ = _np.float64, _np.int64, _np.complex128
+bool = _np.bool_  # noqa: A001 - JAX's name (jnp.bool)
+single, double, csingle, cdouble, uint = _np.float32, _np.float64, _np.complex64, _np.complex128, _np.uint64
 dtype = _np.dtype
 finfo, iinfo = _np.finfo, _np.iinfo
 integer, signedinteger, unsignedinteger = _np.integer, _np.signedinteger, _np.unsignedinteger
