@@ -235,7 +235,8 @@ class _Callee:
 
 
 def emit_thunk(module, kernel_fn, n_params):
-    """`ptr <kernel>_thunk(ptr block)`: block = n_params pointers, then start and end (i64)."""
+    """`ptr <kernel>_thunk(ptr block)`: block = n_params pointers, then start, end and with_init
+    (i64 each)."""
     fn = ir.Function(module, ir.FunctionType(ptr, [ptr]), kernel_fn.name + "_thunk")
     fn.linkage = "internal"
     b = ir.IRBuilder(fn.append_basic_block("entry"))
@@ -244,77 +245,110 @@ def emit_thunk(module, kernel_fn, n_params):
     params = [b.load(slot(k), typ=ptr) for k in range(n_params)]
     start = b.load(slot(n_params), typ=i64)
     end = b.load(slot(n_params + 1), typ=i64)
-    b.call(kernel_fn, [*params, start, end, ir.Constant(i1, 0)])
+    with_init = b.icmp_signed("!=", b.load(slot(n_params + 2), typ=i64), ir.Constant(i64, 0))
+    b.call(kernel_fn, [*params, start, end, with_init])
     b.ret(ir.Constant(ptr, None))
     return fn
 
 
+PARALLEL_FOR = "jaxlite_parallel_for"
+_FOR_TYPE = ir.FunctionType(ir.VoidType(), [ptr, ptr, i64, i64, i64, i64])
+
+
 def emit_parallel_call(b, fn, entry_alloca, kernel_fn, thunk, args, extent, work_items, align=1):
-    """In the entry function at builder `b`: run kernel_fn over [0, extent) on T threads.
-    Chunk bounds are rounded up to multiples of `align` (see `chunk_align`)."""
-    module = fn.module
-    n = len(args)
+    """In the entry function at builder `b`: run kernel_fn (through its thunk) over [0, extent)
+    on T threads. Chunk bounds are rounded up to multiples of `align` (see `chunk_align`). The
+    call site only stores the argument pointers; the thread logic is one shared function per
+    module (`_parallel_for`), so a program with many split steps stays small to compile."""
+    cells = entry_alloca(ptr, max(1, len(args)))
+    for j, a in enumerate(args):
+        b.store(a, b.gep(cells, [ir.Constant(i64, j)], source_etype=ptr))
+    const = lambda v: ir.Constant(i64, v)  # noqa: E731
+    b.call(_parallel_for(fn.module), [thunk, cells, const(len(args)), const(extent), const(work_items), const(align)])
+
+
+def _parallel_for(module):
+    """`void jaxlite_parallel_for(thunk, ptr *args, i64 n, i64 extent, i64 work, i64 align)`:
+    T = min(threads, work // grain, extent, MAX_THREADS) chunks; T == 1 runs the thunk once over
+    everything (init loops included); otherwise the init loops run once, T - 1 chunks go to new
+    threads, the caller runs chunk 0 and joins (a chunk whose thread could not be created runs
+    inline)."""
+    existing = module.globals.get(PARALLEL_FOR)
+    if existing is not None:
+        return existing
+    fn = ir.Function(module, _FOR_TYPE, PARALLEL_FOR)
+    fn.linkage = "internal"
+    fn.attributes.add("noinline")
+    thunk, args, n, extent, work_items, align = fn.args
     create = module.globals.get("jaxlite_pthread_create") or ir.Function(
         module, ir.FunctionType(i32, [ptr, ptr, ptr, ptr]), "jaxlite_pthread_create"
     )
     join = module.globals.get("jaxlite_pthread_join") or ir.Function(
         module, ir.FunctionType(i32, [i64, ptr]), "jaxlite_pthread_join"
     )
+    thunk_type = ir.FunctionType(ptr, [ptr])
+    entry = fn.append_basic_block("entry")
+    b = ir.IRBuilder(entry)
+    one, zero = ir.Constant(i64, 1), ir.Constant(i64, 0)
+    stride = b.add(n, ir.Constant(i64, 3))  # a block: n pointers, start, end, with_init
+    blocks = b.alloca(i64, size=b.mul(stride, ir.Constant(i64, MAX_THREADS)))
+    tids = b.alloca(i64, size=ir.Constant(i64, MAX_THREADS))
+    rcs = b.alloca(i32, size=ir.Constant(i64, MAX_THREADS))
     nt = b.sext(b.load(_global(module, "jaxlite_num_threads", i32), typ=i32), i64)
     grain = b.load(_global(module, "jaxlite_parallel_grain", i64), typ=i64)
-    grain = b.select(b.icmp_signed("<", grain, ir.Constant(i64, 1)), ir.Constant(i64, 1), grain)
-    t = b.sdiv(ir.Constant(i64, work_items), grain)
-    for cap in (nt, ir.Constant(i64, min(extent, MAX_THREADS))):
+    grain = b.select(b.icmp_signed("<", grain, one), one, grain)
+    t = b.sdiv(work_items, grain)
+    for cap in (nt, extent, ir.Constant(i64, MAX_THREADS)):
         t = b.select(b.icmp_signed("<", cap, t), cap, t)
-    one_c, zero, false, true = (
-        ir.Constant(i64, 1),
-        ir.Constant(i64, 0),
-        ir.Constant(i1, 0),
-        ir.Constant(i1, 1),
-    )
-    serial, par, done = (fn.append_basic_block(x) for x in ("serial", "parallel", "par_done"))
-    b.cbranch(b.icmp_signed("<=", t, one_c), serial, par)
+    t = b.select(b.icmp_signed("<", t, one), one, t)
 
-    b.position_at_end(serial)
-    b.call(kernel_fn, [*args, zero, ir.Constant(i64, extent), true])
-    b.branch(done)
-
-    b.position_at_end(par)
-    blocks = entry_alloca(i64, MAX_THREADS * (n + 2))
-    tids = entry_alloca(i64, MAX_THREADS)
-    rcs = entry_alloca(i32, MAX_THREADS)
-    b.call(kernel_fn, [*args, zero, zero, true])  # the init loops, once
-    ext = ir.Constant(i64, extent)
-
-    def bound(k):
-        q = b.sdiv(b.mul(k, ext), t)
-        if align > 1:
-            q = b.mul(
-                b.sdiv(b.add(q, ir.Constant(i64, align - 1)), ir.Constant(i64, align)),
-                ir.Constant(i64, align),
-            )
-            q = b.select(b.icmp_signed("<", ext, q), ext, q)
-        return q
-
-    def counted(name, body):  # for k in 1..t-1: body(k)
+    def counted(name, lo, hi, body):  # for k in lo..hi-1: body(k)
         pre = b.block
         loop, after = fn.append_basic_block(name), fn.append_basic_block(name + "_end")
-        b.branch(loop)
+        b.cbranch(b.icmp_signed("<", lo, hi), loop, after)
         b.position_at_end(loop)
         k = b.phi(i64)
-        k.add_incoming(one_c, pre)
+        k.add_incoming(lo, pre)
         body(k)
-        nxt = b.add(k, one_c)
+        nxt = b.add(k, one)
         k.add_incoming(nxt, b.block)
-        b.cbranch(b.icmp_signed("<", nxt, t), loop, after)
+        b.cbranch(b.icmp_signed("<", nxt, hi), loop, after)
         b.position_at_end(after)
 
+    def bound(k):
+        q = b.sdiv(b.mul(k, extent), t)
+        q = b.mul(b.sdiv(b.add(q, b.sub(align, one)), align), align)
+        return b.select(b.icmp_signed("<", extent, q), extent, q)
+
+    def fill(k, lo, hi, with_init):
+        blk = b.gep(blocks, [b.mul(k, stride)], source_etype=i64)
+        counted(
+            "copy",
+            zero,
+            n,
+            lambda j: b.store(
+                b.ptrtoint(b.load(b.gep(args, [j], source_etype=ptr), typ=ptr), i64),
+                b.gep(blk, [j], source_etype=i64),
+            ),
+        )
+        for off, v in ((0, lo), (1, hi), (2, with_init)):
+            b.store(v, b.gep(blk, [b.add(n, ir.Constant(i64, off))], source_etype=i64))
+        return blk
+
+    def run_inline(blk):
+        b.call(_Callee(thunk, thunk_type), [blk])
+
+    serial, par = fn.append_basic_block("serial"), fn.append_basic_block("parallel")
+    b.cbranch(b.icmp_signed("<=", t, one), serial, par)
+    b.position_at_end(serial)
+    run_inline(fill(zero, zero, extent, one))
+    b.ret_void()
+
+    b.position_at_end(par)
+    run_inline(fill(zero, zero, zero, one))  # the init loops, once
+
     def spawn(k):
-        blk = b.gep(blocks, [b.mul(k, ir.Constant(i64, n + 2))], source_etype=i64)
-        for j, a in enumerate(args):
-            b.store(b.ptrtoint(a, i64), b.gep(blk, [ir.Constant(i64, j)], source_etype=i64))
-        b.store(bound(k), b.gep(blk, [ir.Constant(i64, n)], source_etype=i64))
-        b.store(bound(b.add(k, one_c)), b.gep(blk, [ir.Constant(i64, n + 1)], source_etype=i64))
+        blk = fill(k, bound(k), bound(b.add(k, one)), zero)
         rc = b.call(create, [b.gep(tids, [k], source_etype=i64), ir.Constant(ptr, None), thunk, blk])
         b.store(rc, b.gep(rcs, [k], source_etype=i32))
 
@@ -326,12 +360,12 @@ def emit_parallel_call(b, fn, entry_alloca, kernel_fn, thunk, args, extent, work
         b.call(join, [b.load(b.gep(tids, [k], source_etype=i64), typ=i64), ir.Constant(ptr, None)])
         b.branch(cont)
         b.position_at_end(inline)  # no thread: run that chunk here
-        b.call(kernel_fn, [*args, bound(k), bound(b.add(k, one_c)), false])
+        run_inline(b.gep(blocks, [b.mul(k, stride)], source_etype=i64))
         b.branch(cont)
         b.position_at_end(cont)
 
-    counted("spawn", spawn)
-    b.call(kernel_fn, [*args, zero, bound(one_c), false])
-    counted("join", finish)
-    b.branch(done)
-    b.position_at_end(done)
+    counted("spawn", one, t, spawn)
+    run_inline(fill(zero, zero, bound(one), zero))
+    counted("join", one, t, finish)
+    b.ret_void()
+    return fn
