@@ -39,7 +39,7 @@ from .cpu import codegen, parallel, target
 from .passes.control_steps import walk_steps
 from .passes.kernels import InterpretStep
 
-CODEGEN_VERSION = "jaxlite-cpu-11"  # 11: gemms split by rows or columns; optnone tiny kernels; one parallel_for
+CODEGEN_VERSION = "jaxlite-cpu-11"  # 11: gemm row/column split, optnone tiny kernels, one work-sharing parallel_for
 MAGIC = b"JAXLITE-OBJ1\n"
 
 # llvm_compiles, memory_hits, disk_hits, disk_writes, disk_corrupt, and interpreter_callbacks:
