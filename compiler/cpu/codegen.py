@@ -204,12 +204,12 @@ def _emit_kernel(cx, program, kernel, split=False, light=False):
 # The split takes the dimension whose blocks share the smaller operand: row blocks each pack all
 # of op(B) (k x n), column blocks each pack all of op(A) (m x k). Splitting 128x784x512 by rows
 # (each half re-packing the 784x512 B, fork-join) was measured slower than one thread (3.4 vs
-# 1.9 ms); split by columns, with work-sharing chunks (cpu/parallel), the MLP's gemms (2**25 to
-# 2**26 multiply-adds) gain in quiet moments (train step best-of 6.1 vs 7.1 ms on 2 vs 1 threads)
-# and no longer lose when the machine is busy. The grain still decides the thread count per
-# call (work = MACs / 32), so 2**24 is the smallest product that can use two threads anyway.
-# Part of the cache key.
-SPLIT_GEMM_MACS = 1 << 24
+# 1.9 ms). Split by columns with work-sharing chunks (cpu/parallel), the MLP train step's gemms
+# (2**25 to 2**26 multiply-adds) gained only in quiet moments (best-of 6.1 vs 7.1 ms, medians
+# equal under load), and the first call that runs OpenBLAS on a new thread costs ~80 ms of CPU
+# once (OpenBLAS's per-thread setup), which counts against compile time (workload 6). So only
+# products from 2**28 (~650^3) are split. Part of the cache key.
+SPLIT_GEMM_MACS = 1 << 28
 
 
 def gemm_splittable(s: GemmStep) -> bool:
