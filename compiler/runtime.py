@@ -39,7 +39,7 @@ from .cpu import codegen, parallel, target
 from .passes.control_steps import walk_steps
 from .passes.kernels import InterpretStep
 
-CODEGEN_VERSION = "jaxlite-cpu-11-lapack-b"  # 11: LAPACK steps; 10: native scan/while/cond + native indexing
+CODEGEN_VERSION = "jaxlite-cpu-12"  # 12: LAPACK steps, native sort; gemm row/column split, optnone tiny kernels, one parallel_for
 MAGIC = b"JAXLITE-OBJ1\n"
 
 # llvm_compiles, memory_hits, disk_hits, disk_writes, disk_corrupt, and interpreter_callbacks:
@@ -142,7 +142,10 @@ class _Native:
 
 def program_key(program) -> str:
     # compile-time code-shape thresholds change the object code, so they are part of the key
-    shape = f"split_gemm_macs={codegen.SPLIT_GEMM_MACS} min_split_work={parallel.MIN_SPLIT_WORK}"
+    shape = (
+        f"split_gemm_macs={codegen.SPLIT_GEMM_MACS} min_split_work={parallel.MIN_SPLIT_WORK} "
+        f"light_kernel_work={codegen.LIGHT_KERNEL_WORK}"
+    )
     text = "\n".join([CODEGEN_VERSION, target.fingerprint(), shape, program.render()])
     return hashlib.sha256(text.encode()).hexdigest()
 

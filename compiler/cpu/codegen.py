@@ -158,12 +158,24 @@ class _KernelEmitter(ComputedAddresses):
         self.store(s.idx_buf, s.index, b.select(better, self.values[s.pos], old))
 
 
-def _emit_kernel(cx, program, kernel, split=False):
-    """`split`: the kernel takes (start, end, with_init) after its buffers (see cpu/parallel)."""
+# Kernels run once per call with fewer loop-body iterations than this are compiled without
+# optimisation (LLVM's `optnone`: no IR passes, fast instruction selection). A tiny loop over a
+# few thousand elements costs microseconds either way, while optimising and vectorising it costs
+# milliseconds of compile time; a program has many of them (the MLP train step: 14 of 21
+# kernels). Kernels inside native loops are always optimised. Part of the cache key.
+LIGHT_KERNEL_WORK = 1 << 11
+
+
+def _emit_kernel(cx, program, kernel, split=False, light=False):
+    """`split`: the kernel takes (start, end, with_init) after its buffers (see cpu/parallel).
+    `light`: compiled without optimisation (see LIGHT_KERNEL_WORK)."""
     extra = parallel.SPLIT_ARGS if split else []
     fn = ir.Function(cx.module, ir.FunctionType(void, [ptr] * len(kernel.params) + extra), kernel.name)
     fn.linkage = "internal"
     fn.attributes.add("nounwind")
+    if light:
+        fn.attributes.add("noinline")
+        fn.attributes.add("optnone")
     if split:
         # One copy of a split kernel: inlined into its thunk and its serial, init, first-chunk
         # and fallback call sites it would be optimised and compiled five times over, for no
@@ -189,21 +201,35 @@ def _emit_kernel(cx, program, kernel, split=False):
     return fn
 
 
-# Products with fewer multiply-adds are one BLAS call on the calling thread. Measured on the
-# 2-core development machine (single-threaded OpenBLAS per chunk, medians): 128x784x512 1.9 ms
-# on one thread vs 3.4 ms split in two; 512x128x784 1.4 vs 2.1 ms; 1024^3 32.6 vs 29.8 ms. Only
-# products around 2**28 (~650^3) and up gain, hence the threshold. Part of the cache key.
+# Products with fewer multiply-adds are one BLAS call on the calling thread; larger ones are
+# split in blocks of rows or columns of C run side by side (single-threaded BLAS per block).
+# The split takes the dimension whose blocks share the smaller operand: row blocks each pack all
+# of op(B) (k x n), column blocks each pack all of op(A) (m x k). Splitting 128x784x512 by rows
+# (each half re-packing the 784x512 B, fork-join) was measured slower than one thread (3.4 vs
+# 1.9 ms). Split by columns with work-sharing chunks (cpu/parallel), the MLP train step's gemms
+# (2**25 to 2**26 multiply-adds) gained only in quiet moments (best-of 6.1 vs 7.1 ms, medians
+# equal under load), and the first call that runs OpenBLAS on a new thread costs ~80 ms of CPU
+# once (OpenBLAS's per-thread setup), which counts against compile time (workload 6). So only
+# products from 2**28 (~650^3) are split. Part of the cache key.
 SPLIT_GEMM_MACS = 1 << 28
 
 
 def gemm_splittable(s: GemmStep) -> bool:
-    return s.batch == 1 and s.m >= 2 and s.k > 0 and s.n > 0 and s.m * s.n * s.k >= SPLIT_GEMM_MACS
+    return (
+        s.batch == 1 and max(s.m, s.n) >= 2 and s.k > 0 and s.n > 0 and s.m > 0 and s.m * s.n * s.k >= SPLIT_GEMM_MACS
+    )
+
+
+def gemm_split_columns(s: GemmStep) -> bool:
+    """Split C by columns when a column block's duplicated operand (op(A), m x k) is the smaller."""
+    return s.n > s.m
 
 
 def _emit_gemm_chunk(cx, s: GemmStep, name):
-    """`void name(a, b, c, i64 start, i64 end, i1)`: rows [start, end) of C = op(A) @ op(B), one
-    single-threaded BLAS call. The program's threads run chunks of a large gemm side by side
-    (cpu/parallel), rather than OpenBLAS's spinning worker pool, which stalls on a busy machine."""
+    """`void name(a, b, c, i64 start, i64 end, i1)`: rows (or columns, see `gemm_split_columns`)
+    [start, end) of C = op(A) @ op(B), one single-threaded BLAS call. The program's threads run
+    chunks of a large gemm side by side (cpu/parallel), rather than OpenBLAS's spinning worker
+    pool, which stalls on a busy machine."""
     et = reg_type(s.dtype)
     fn = ir.Function(cx.module, ir.FunctionType(void, [ptr, ptr, ptr, *parallel.SPLIT_ARGS]), name)
     fn.linkage = "internal"
@@ -211,17 +237,22 @@ def _emit_gemm_chunk(cx, s: GemmStep, name):
     a, bm, c, start, end, _ = fn.args
     b = ir.IRBuilder(fn.append_basic_block("entry"))
     gemm = cx.declare(BLAS_SYMBOLS[s.dtype], void, [ptr] * 13, pure=False)
-    rows = b.sub(end, start)
+    count = b.sub(end, start)
     work, done = fn.append_basic_block("work"), fn.append_basic_block("done")
-    b.cbranch(b.icmp_signed(">", rows, ir.Constant(i64, 0)), work, done)
+    b.cbranch(b.icmp_signed(">", count, ir.Constant(i64, 0)), work, done)
     b.position_at_end(done)
     b.ret_void()
     b.position_at_end(work)
+    cols = gemm_split_columns(s)
+    # column-major BLAS sees C^T (n x m) = op(B)^T @ op(A)^T: a row block of C is a column block
+    # of C^T (BLAS n), a column block of C a row block of C^T (BLAS m)
+    blas_m = b.trunc(count, i32) if cols else ir.Constant(i32, s.n)
+    blas_n = ir.Constant(i32, s.m) if cols else b.trunc(count, i32)
     vals = [
         (i8, ir.Constant(i8, ord("T" if s.trans_b else "N"))),
         (i8, ir.Constant(i8, ord("T" if s.trans_a else "N"))),
-        (i32, ir.Constant(i32, s.n)),
-        (i32, b.trunc(rows, i32)),
+        (i32, blas_m),
+        (i32, blas_n),
         (i32, ir.Constant(i32, s.k)),
         (et, ir.Constant(et, 1.0)),
         (i32, ir.Constant(i32, max(1, s.k if s.trans_b else s.n))),
@@ -234,10 +265,15 @@ def _emit_gemm_chunk(cx, s: GemmStep, name):
         cell = b.alloca(t)
         b.store(v, cell)
         cells.append(cell)
-    a_rows = b.gep(a, [b.mul(start, ir.Constant(i64, 1 if s.trans_a else s.k))], source_etype=et)
-    c_rows = b.gep(c, [b.mul(start, ir.Constant(i64, s.n))], source_etype=et)
+    if cols:  # columns [start, end) of op(B) and of C
+        b_cols = b.gep(bm, [b.mul(start, ir.Constant(i64, s.k if s.trans_b else 1))], source_etype=et)
+        a_rows, c_part = a, b.gep(c, [start], source_etype=et)
+        bm = b_cols
+    else:  # rows [start, end) of op(A) and of C
+        a_rows = b.gep(a, [b.mul(start, ir.Constant(i64, 1 if s.trans_a else s.k))], source_etype=et)
+        c_part = b.gep(c, [b.mul(start, ir.Constant(i64, s.n))], source_etype=et)
     ta, tb, m_, n_, k_, alpha, lda, ldb, beta, ldc = cells
-    b.call(gemm, [ta, tb, m_, n_, k_, alpha, bm, lda, a_rows, ldb, beta, c_rows, ldc])
+    b.call(gemm, [ta, tb, m_, n_, k_, alpha, bm, lda, a_rows, ldb, beta, c_part, ldc])
     b.ret_void()
     return fn
 
@@ -323,13 +359,15 @@ def build_module(program, entry_name: str) -> ir.Module:
     module = ir.Module(name=entry_name)
     cx = EmitContext(module)
     leaves = list(walk_steps(program.steps))  # loop bodies' and branches' steps included
+    top_level = {id(s) for s in program.steps}
     kernel_fns, splits = {}, {}
     for s in leaves:
         if isinstance(s, KernelStep):
             extent = None
             if parallel.work(s.kernel) >= parallel.MIN_SPLIT_WORK:
                 extent = parallel.split_plan(program, s.kernel)
-            kernel_fns[id(s)] = _emit_kernel(cx, program, s.kernel, split=extent is not None)
+            light = id(s) in top_level and parallel.work(s.kernel) < LIGHT_KERNEL_WORK
+            kernel_fns[id(s)] = _emit_kernel(cx, program, s.kernel, split=extent is not None, light=light)
             if extent is not None:
                 thunk = parallel.emit_thunk(module, kernel_fns[id(s)], len(s.kernel.params))
                 splits[id(s)] = (extent, thunk)
@@ -401,7 +439,10 @@ def build_module(program, entry_name: str) -> ir.Module:
             args = [ptr_of(s.a), ptr_of(s.b), ptr_of(s.c)]
             # ~32 multiply-adds cost what one elementwise loop iteration does (the grain's unit)
             work = (s.m * s.n * s.k) >> 5
-            parallel.emit_parallel_call(b, fn, slots, chunk, thunk, args, s.m, work)
+            if gemm_split_columns(s):  # column blocks start on 64-byte boundaries where they can
+                parallel.emit_parallel_call(b, fn, slots, chunk, thunk, args, s.n, work, 16)
+            else:
+                parallel.emit_parallel_call(b, fn, slots, chunk, thunk, args, s.m, work)
         elif isinstance(s, GemmStep):
             _emit_gemm(cx, fn, s, ptr_of, slots)
         elif isinstance(s, LapackStep):

@@ -136,12 +136,59 @@ def _lower_dot(eqn, out_eqns):
     return emit.convert(result, out_dtype)
 
 
+def _swappable_transposes(jaxpr):
+    """{dot outvar: transpose eqn} for float matrix products whose only use is a transpose of
+    their two matrix axes. Reverse mode writes weight gradients this way (dW^T = dz^T @ h, then a
+    transpose); (A @ B)^T = B^T @ A^T is the same gemm with its operands swapped, so the product
+    can be written in the wanted layout at no cost instead of copied (or read strided) later."""
+    uses = {}
+    for eqn in jaxpr.eqns:
+        for a in eqn.invars:
+            if isinstance(a, Var):
+                uses[a] = uses.get(a, 0) + 1
+    for v in jaxpr.outvars:
+        if isinstance(v, Var):
+            uses[v] = uses.get(v, 0) + 2
+    dots = {e.outvars[0]: e for e in jaxpr.eqns if e.prim is P.dot_general_p}
+    found = {}
+    for eqn in jaxpr.eqns:
+        if eqn.prim is not P.transpose_p or not isinstance(eqn.invars[0], Var):
+            continue
+        dot = dots.get(eqn.invars[0])
+        if dot is None or uses.get(eqn.invars[0]) != 1:
+            continue
+        (lc, rc), (lb, rb) = dot.params["dimension_numbers"]
+        out = dot.outvars[0].aval
+        if out.dtype not in GEMM_DTYPES or len(lc) != 1 or len(rc) != 1 or len(lb) != len(rb):
+            continue
+        lhs, rhs = (a.aval for a in dot.invars)
+        if lhs.ndim != len(lb) + 2 or rhs.ndim != len(rb) + 2:  # one free axis each
+            continue
+        nb = len(lb)
+        if tuple(eqn.params["permutation"]) == (*range(nb), nb + 1, nb):
+            found[dot.outvars[0]] = eqn
+    return found
+
+
+def _swapped(dot, transpose):
+    """The product `dot` with its operands swapped, defining `transpose`'s result directly."""
+    (lc, rc), (lb, rb) = dot.params["dimension_numbers"]
+    params = {**dot.params, "dimension_numbers": ((tuple(rc), tuple(lc)), (tuple(rb), tuple(lb)))}
+    return Eqn(P.dot_general_p, [dot.invars[1], dot.invars[0]], list(transpose.outvars), params)
+
+
 def canonicalize_dots(closed: ClosedJaxpr) -> ClosedJaxpr:
     if not any(e.prim is P.dot_general_p for e in closed.jaxpr.eqns):
         return closed
+    swaps = _swappable_transposes(closed.jaxpr)
+    folded = {id(t) for t in swaps.values()}
     subst = Subst()
     kept = []
     for eqn in closed.jaxpr.eqns:
+        if id(eqn) in folded:  # its dot already defined its result
+            continue
+        if eqn.prim is P.dot_general_p and eqn.outvars[0] in swaps:
+            eqn = _swapped(eqn, swaps[eqn.outvars[0]])
         eqn = subst.eqn(eqn)
         if eqn.prim is P.dot_general_p:
             result = _lower_dot(eqn, kept)

@@ -550,7 +550,7 @@ def test_errors_in_callbacks_propagate_and_the_program_stays_usable():
 
 def test_one_module_one_entry_and_vectorised_inner_loops():
     jb = JaxprBuilder()
-    x, y = jb.arg(A((1000,))), jb.arg(A((1000,)))
+    x, y = jb.arg(A((4000,))), jb.arg(A((4000,)))  # above codegen.LIGHT_KERNEL_WORK
     z = jb.op(P.sub_p, jb.op(P.mul_p, jb.op(P.add_p, x, y), x), lit(3.0, f32))
     s = jb.op(P.reduce_sum_p, jb.op(P.mul_p, x, y), axes=(0,))
     exe = compile_cpu(jb.build([z, s]))
@@ -561,6 +561,23 @@ def test_one_module_one_entry_and_vectorised_inner_loops():
     assert "<16 x float>" in ir_text or "<8 x float>" in ir_text
     assert "fadd reassoc <" in ir_text  # the sum is vectorised too
     assert "kernel/fusion report" in exe.as_text()
+
+
+def test_tiny_kernels_are_compiled_light_and_stay_correct():
+    from compiler.cpu import codegen
+
+    n = codegen.LIGHT_KERNEL_WORK // 2  # a tiny kernel: optnone, no IR passes
+    jb = JaxprBuilder()
+    x = jb.arg(A((n,)))
+    y = jb.op(P.add_p, jb.op(P.tanh_p, x), jb.op(P.exp_p, jb.op(P.neg_p, jb.op(P.mul_p, x, x))))
+    s = jb.op(P.reduce_sum_p, y, axes=(0,))
+    exe = compile_cpu(jb.build([y, s]))
+    assert "optnone" in exe.llvm_ir()
+    xs = rng.randn(n).astype(f32)
+    got_y, got_s = exe(xs)
+    want = np.tanh(xs.astype(np.float64)) + np.exp(-(xs.astype(np.float64) ** 2))
+    np.testing.assert_allclose(got_y, want, rtol=4e-6, atol=1e-6)
+    np.testing.assert_allclose(got_s, want.sum(), rtol=1e-5)
 
 
 def test_transcendental_loops_call_vector_math():

@@ -231,6 +231,38 @@ def test_canonical_dots_match_the_interpreter(ls, rs, dims, dtype):
         )
 
 
+@pytest.mark.parametrize(
+    "ls, rs, dims, perm",
+    [
+        ((6, 5), (6, 4), (((0,), (0,)), ((), ())), (1, 0)),  # a weight gradient h^T dz, transposed
+        ((3, 6, 5), (3, 4, 6), (((1,), (2,)), ((0,), (0,))), (0, 2, 1)),  # batched
+    ],
+)
+def test_a_transposed_product_is_the_swapped_product(ls, rs, dims, perm):
+    jb = JaxprBuilder()
+    x, y = jb.arg(A(ls)), jb.arg(A(rs))
+    d = jb.op(P.dot_general_p, x, y, dimension_numbers=dims, precision=None, preferred_element_type=None)
+    closed = jb.build([jb.op(P.transpose_p, d, permutation=perm)])
+    out = canonicalize_dots(closed)
+    check_jaxpr(out)
+    assert P.transpose_p not in prims(out) and prims(out).count(P.dot_general_p) == 1
+    args = [rng.randn(*s).astype(f32) for s in (ls, rs)]
+    np.testing.assert_allclose(run(out, *args)[0], run(closed, *args)[0], rtol=1e-5, atol=1e-6)
+
+
+def test_a_product_used_elsewhere_too_keeps_its_transpose():
+    jb = JaxprBuilder()
+    x, y = jb.arg(A((6, 5))), jb.arg(A((5, 4)))
+    d = jb.op(P.dot_general_p, x, y, dimension_numbers=(((1,), (0,)), ((), ())), precision=None,
+              preferred_element_type=None)
+    closed = jb.build([jb.op(P.transpose_p, d, permutation=(1, 0)), d])
+    out = canonicalize_dots(closed)
+    assert P.transpose_p in prims(out)
+    args = [rng.randn(*s).astype(f32) for s in ((6, 5), (5, 4))]
+    for a, b in zip(run(out, *args), run(closed, *args)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
 def test_transposed_operands_need_no_copy():
     jb = JaxprBuilder()
     x, y = jb.arg(A((5, 4))), jb.arg(A((3, 5)))

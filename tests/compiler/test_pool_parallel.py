@@ -215,11 +215,12 @@ def test_outer_products_fuse_instead_of_k1_gemms():
 
 
 @pytest.mark.parametrize("trans_a,trans_b", [(False, False), (True, False), (False, True), (True, True)])
-def test_split_gemm_rows_match_one_thread(threads, monkeypatch, trans_a, trans_b):
+@pytest.mark.parametrize("m,n", [(301, 77), (77, 301)])  # split by rows, by columns
+def test_split_gemm_blocks_match_one_thread(threads, monkeypatch, trans_a, trans_b, m, n):
     from compiler.cpu import codegen
 
     monkeypatch.setattr(codegen, "SPLIT_GEMM_MACS", 1 << 20)  # (part of the cache key)
-    m, k, n = 301, 129, 77  # m*n*k above that threshold: the gemm is split by rows
+    k = 129  # m*n*k above that threshold: the gemm is split
     rng = np.random.RandomState(5)
     a = rng.randn(*((k, m) if trans_a else (m, k))).astype(np.float32)
     b = rng.randn(*((n, k) if trans_b else (k, n))).astype(np.float32)
@@ -231,5 +232,5 @@ def test_split_gemm_rows_match_one_thread(threads, monkeypatch, trans_a, trans_b
     np.testing.assert_allclose(one, want, rtol=1e-4, atol=1e-3)
     for n_threads in (2, 3):
         threads(n_threads, grain=1)
-        # each row block is one BLAS call over the same k: the same sums, row by row
+        # each row or column block is one BLAS call over the same k: the same sums
         np.testing.assert_allclose(np.asarray(f(a, b)), one, rtol=1e-6, atol=1e-5)
