@@ -43,7 +43,7 @@ def _gamma_one(k, alpha, log_space):
     def cond_fn(state):
         _, X, V, U = state
         squeeze = U >= one - c0(0.0331) * (X * X)
-        return squeeze & (lax.log(U) >= X * c0(0.5) + d * ((one - V) + lax.log(V)))
+        return squeeze & (R._log(U) >= X * c0(0.5) + d * ((one - V) + R._log(V)))
 
     def next_xv(state):
         kk = state[0]
@@ -61,7 +61,7 @@ def _gamma_one(k, alpha, log_space):
     if log_space:
         log_samples = -R.exponential(pair[1], (), dtype)
         log_boost = jnp.where(boost_mask | (log_samples == zero), zero, log_samples * (one / alpha_orig))
-        return (lax.log(d) + lax.log(V)) + log_boost
+        return (R._log(d) + R._log(V)) + log_boost
     samples = one - R._uniform(pair[1], (), dtype, 0.0, 1.0)
     boost = jnp.where(boost_mask, one, lax.pow(samples, one / alpha_orig))
     return (d * V) * boost
