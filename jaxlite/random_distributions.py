@@ -17,6 +17,7 @@ from compiler import dtypes
 
 from . import core, lax
 from . import numpy as jnp
+from . import random_xla_math as xla_math
 
 
 def _R():
@@ -33,6 +34,7 @@ def _gamma_one(k, alpha, log_space):
     R = _R()
     dtype = alpha.dtype
     c0 = lambda v: jnp.asarray(v, dtype)  # noqa: E731
+    fma = xla_math.fma if dtype == np.float32 else lambda a, b, c: a * b + c
     zero, one = c0(0.0), c0(1.0)
     boost_mask = alpha >= one
     alpha_orig = alpha
@@ -42,14 +44,15 @@ def _gamma_one(k, alpha, log_space):
 
     def cond_fn(state):
         _, X, V, U = state
-        squeeze = U >= one - c0(0.0331) * (X * X)
-        return squeeze & (R._log(U) >= X * c0(0.5) + d * ((one - V) + R._log(V)))
+        # XLA contracts these multiply-adds into FMAs; float32 reproduces that rounding
+        squeeze = U >= fma(c0(-0.0331), X * X, one)
+        return squeeze & (R._log(U) >= fma(X, c0(0.5), d * ((one - V) + R._log(V))))
 
     def next_xv(state):
         kk = state[0]
         pair = R._split(kk, (2,))
         x = R._normal(pair[1], (), dtype)
-        return pair[0], x, one + x * c
+        return pair[0], x, fma(x, c, one)
 
     def body_fn(state):
         keys = R._split(state[0], (3,))

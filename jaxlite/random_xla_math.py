@@ -5,7 +5,7 @@ its own polynomial approximations (Cephes-style `log`/`exp` as in Eigen, a ratio
 near zero, Giles' single-precision `erf_inv` polynomial built on that `log1p`), and LLVM's
 back end then contracts every multiply whose only use is an add or subtract into one fused
 multiply-add. Each function below is the same operation sequence written with lax primitives,
-with `fma` (correctly rounded, emulated in the same precision) wherever XLA's machine code has
+with `fma` (correctly rounded, emulated through float64) wherever XLA's machine code has
 one, so it gives XLA's bits both eagerly (NumPy) and under jit (our back end emits plain
 multiplies and adds and never contracts them). The operation order was read from XLA's
 optimised LLVM IR and object code (`XLA_FLAGS=--xla_dump_to=...`) and checked against JAX on
@@ -75,8 +75,8 @@ def fma(a, b, c):
     bits = _bitcast(s, _U64)
     zero, one = _c64(0.0, _F64), _c64(1, _U64)
     halfway = lax.bitwise_and(
-        lax.eq(lax.bitwise_and(bits, _c64(0x1FFFFFFF, _U64)), _c64(0x10000000, _U64)),
-        lax.ne(err, zero))
+        lax.eq(lax.bitwise_and(bits, _c64(0x1FFFFFFF, _U64)), _c64(0x10000000, _U64)), lax.ne(err, zero)
+    )
     away = lax.eq(lax.lt(err, zero), lax.lt(s, zero))  # the exact sum is larger in magnitude
     nudged = _bitcast(_where(away, lax.add(bits, one), lax.sub(bits, one)), _F64)
     return _to(_where(halfway, nudged, s), _F32)
@@ -84,8 +84,7 @@ def fma(a, b, c):
 
 # ---- log: Eigen's plog_float (Cephes logf) --------------------------------------------------
 
-_LOG_P = [0x3D9021BB, 0xBDEBD1B8, 0xBDFE5D4F, 0x3E11E9BF, 0x3E4CCEAC, 0xBE7FFFFC, 0x3DEF251A,
-          0xBE2AAE50, 0x3EAAAAAA]
+_LOG_P = [0x3D9021BB, 0xBDEBD1B8, 0xBDFE5D4F, 0x3E11E9BF, 0x3E4CCEAC, 0xBE7FFFFC, 0x3DEF251A, 0xBE2AAE50, 0x3EAAAAAA]
 
 
 def log(x):
@@ -95,12 +94,15 @@ def log(x):
     xc = _where(lax.lt(min_norm, x), x, min_norm)  # NaN -> min_norm; fixed up below
     bits = lax.bitcast_convert_type(xc, np.uint32)
     expo = lax.convert_element_type(
-        lax.sub(lax.convert_element_type(lax.shift_right_logical(bits, _c(23, np.uint32)), np.int32),
-                _c(127, np.int32)), _F32)
+        lax.sub(
+            lax.convert_element_type(lax.shift_right_logical(bits, _c(23, np.uint32)), np.int32), _c(127, np.int32)
+        ),
+        _F32,
+    )
     e = lax.add(_c(1.0), expo)
     m = lax.bitcast_convert_type(
-        lax.bitwise_or(lax.bitwise_and(bits, _c(0x807FFFFF, np.uint32)), _c(0x3F000000, np.uint32)),
-        _F32)
+        lax.bitwise_or(lax.bitwise_and(bits, _c(0x807FFFFF, np.uint32)), _c(0x3F000000, np.uint32)), _F32
+    )
     below = lax.lt(m, _f32_bits(0x3F3504F3))  # mantissa < sqrt(1/2): use 2m, exponent - 1
     e = lax.sub(e, _where(below, _c(1.0), _c(0.0)))
     r = lax.add(lax.sub(m, _c(1.0)), _where(below, m, _c(0.0)))
@@ -144,10 +146,28 @@ def log1p(x):
 
 # ---- erf_inv: Giles' single-precision polynomial, as XLA's chlo lowering expands it ---------
 
-_ERFINV_SMALL = [1.50140941, 0.246640727, -0.00417768164, -0.00125372503, 0.00021858087,
-                 -4.39150654e-06, -3.5233877e-06, 3.43273939e-07, 2.81022636e-08]
-_ERFINV_LARGE = [2.83297682, 1.00167406, 0.00943887047, -0.0076224613, 0.00573950773,
-                 -0.00367342844, 0.00134934322, 0.000100950558, -0.000200214257]
+_ERFINV_SMALL = [
+    1.50140941,
+    0.246640727,
+    -0.00417768164,
+    -0.00125372503,
+    0.00021858087,
+    -4.39150654e-06,
+    -3.5233877e-06,
+    3.43273939e-07,
+    2.81022636e-08,
+]
+_ERFINV_LARGE = [
+    2.83297682,
+    1.00167406,
+    0.00943887047,
+    -0.0076224613,
+    0.00573950773,
+    -0.00367342844,
+    0.00134934322,
+    0.000100950558,
+    -0.000200214257,
+]
 
 
 def erf_inv(x):
