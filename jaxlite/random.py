@@ -328,7 +328,7 @@ def _exact(name):
     return lambda x: fast(x) if np.dtype(x.dtype) == np.float32 else prim(x)
 
 
-_log, _log1p, _erf, _erf_inv = (_exact(n) for n in ("log", "log1p", "erf", "erf_inv"))
+_log, _log1p, _exp, _erf, _erf_inv = (_exact(n) for n in ("log", "log1p", "exp", "erf", "erf_inv"))
 
 
 def _normal(k, shape, dtype):

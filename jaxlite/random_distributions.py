@@ -108,7 +108,7 @@ def beta(key, a, b, shape=None, dtype=None):
     log_a = loggamma(pair[0], a, shape, dtype)
     log_b = loggamma(pair[1], b, shape, dtype)
     top = lax.max(log_a, log_b)
-    ga, gb = jnp.exp(log_a - top), jnp.exp(log_b - top)
+    ga, gb = R._exp(log_a - top), R._exp(log_b - top)
     return ga / (ga + gb)
 
 
@@ -123,8 +123,9 @@ def dirichlet(key, alpha, shape=None, dtype=None):
     shape = tuple(alpha.shape[:-1]) if shape is None else R._shape("dirichlet", shape)
     logs = loggamma(k, alpha, (*shape, alpha.shape[-1]), dtype)
     logs = logs - lax.stop_gradient(jnp.max(logs, axis=-1, keepdims=True))
-    e = jnp.exp(logs)
-    return e / jnp.sum(e, axis=-1, keepdims=True)
+    e = R._exp(logs)
+    # XLA rewrites a division by a broadcast value into a multiply by its reciprocal
+    return e * (jnp.asarray(1.0, e.dtype) / jnp.sum(e, axis=-1, keepdims=True))
 
 
 def _poisson_knuth(k, lam, shape, dtype, max_iters):

@@ -202,3 +202,27 @@ def erf(x):
     den = fma(x2, den, _c(1.0))
     one = _where(lax.lt(x, _c(0.0)), _c(-1.0), _c(1.0))
     return _where(lax.ge(lax.abs(x), _f32_bits(0x407547CB)), one, lax.div(num, den))
+
+
+# ---- exp: Eigen's pexp_float (Cephes expf) ------------------------------------------------------
+
+_EXP_P = [0x39506967, 0x3AB743CE, 0x3C088908, 0x3D2AA9C1, 0x3E2AAAAA]
+
+
+def exp(x):
+    """e ** x of float32 x with XLA CPU's bits (for x in about [-87.8, 88.8])."""
+    x = _where(lax.lt(x, _c(-87.8)), _c(-87.8), x)
+    x = _where(lax.gt(x, _c(88.8)), _c(88.8), x)
+    n = lax.floor(fma(x, _f32_bits(0x3FB8AA3B), _c(0.5)))  # round(x / log 2)
+    n = _where(lax.lt(n, _c(-127.0)), _c(-127.0), n)
+    n = _where(lax.gt(n, _c(127.0)), _c(127.0), n)
+    r = fma(lax.neg(_f32_bits(0x3F318000)), n, x)  # x - n log 2 in two parts (Cody-Waite)
+    r = fma(lax.neg(_f32_bits(0xB95E8083)), n, r)
+    y = fma(r, _f32_bits(_EXP_P[0]), _f32_bits(_EXP_P[1]))
+    for b in _EXP_P[2:]:
+        y = fma(y, r, _f32_bits(b))
+    y = fma(y, r, _c(0.5))
+    y = lax.add(_c(1.0), fma(y, lax.mul(r, r), r))
+    scale = lax.shift_left(lax.add(lax.convert_element_type(n, np.int32), _c(127, np.int32)),
+                           _c(23, np.int32))
+    return lax.mul(y, lax.bitcast_convert_type(scale, _F32))
