@@ -15,11 +15,13 @@ JAX (mantissa filling for uniforms, inverse erf for normals, ...).
 
 Bit-identical to JAX (float32 and float64): keys, `split`, `fold_in`, `bits`, `uniform` (XLA
 fuses its scaling `u * (max - min) + min` into one FMA; `_fma` reproduces that rounding),
-`bernoulli`, `randint`, `permutation`, `choice`, `categorical` and `poisson`. Samplers that go
-through log, log1p or erf_inv (`normal`, `truncated_normal`, `exponential`, `laplace`,
-`logistic`, `gumbel`, `multivariate_normal`, `gamma`, `loggamma`, `beta`, `dirichlet`) consume
-the same bits but agree only to a few ulp: XLA evaluates those functions with its own
-polynomial approximations, which NumPy's (and our interpreter's) differ from in the last bits.
+`bernoulli`, `randint`, `permutation`, `choice`, `categorical` and `poisson`. In float32 also
+the samplers that go through log, log1p, exp, erf or erf_inv (`normal`, `truncated_normal`,
+`exponential`, `laplace`, `logistic`, `gumbel`, `multivariate_normal`, `gamma` for alpha >= 1,
+`loggamma`, `beta`, `dirichlet`): XLA evaluates those functions with its own polynomials, which
+`random_xla_math` reproduces operation for operation. In float64 (XLA calls glibc's log/exp
+where NumPy has its own loops) and for float32 gamma with alpha < 1 (XLA's powf) they agree to
+the last bit or two.
 """
 
 from __future__ import annotations
@@ -353,8 +355,9 @@ def truncated_normal(key, lower, upper, shape=None, dtype=None):
     sqrt2 = jnp.asarray(np.sqrt(2), dtype)
     lower = lax.convert_element_type(jnp.asarray(lower), dtype)
     upper = lax.convert_element_type(jnp.asarray(upper), dtype)
-    a = _erf(lower / sqrt2)
-    b = _erf(upper / sqrt2)
+    inv_sqrt2 = jnp.asarray(1.0, dtype) / sqrt2  # XLA turns x / constant into x * (1 / constant)
+    a = _erf(lower * inv_sqrt2)
+    b = _erf(upper * inv_sqrt2)
     out = sqrt2 * _erf_inv(_uniform(k, shape, dtype, a, b))
     lo = lax.nextafter(lax.stop_gradient(lower), jnp.full(np.shape(lower), np.inf, dtype))
     hi = lax.nextafter(lax.stop_gradient(upper), jnp.full(np.shape(upper), -np.inf, dtype))

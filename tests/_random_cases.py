@@ -51,7 +51,7 @@ CASES = [
     ("R.exponential(k, (512,), dt)", "x32"),
     ("R.gumbel(k, (256,), dt)", "x32"),
     ("R.gamma(k, jnp.array([1.0, 1.5, 4.0, 30.0, 200.0], dt), dtype=dt)", "x32"),
-    ("R.truncated_normal(k, -1.5, 2.0, (6,), dt)", False),
+    ("R.truncated_normal(k, -1.5, 2.0, (6,), dt)", "x32"),
     ("R.exponential(k, (16,), dt)", "x32"),
     ("R.laplace(k, (16,), dt)", "x32"),
     ("R.logistic(k, (16,), dt)", "x32"),
