@@ -15,11 +15,13 @@ JAX (mantissa filling for uniforms, inverse erf for normals, ...).
 
 Bit-identical to JAX (float32 and float64): keys, `split`, `fold_in`, `bits`, `uniform` (XLA
 fuses its scaling `u * (max - min) + min` into one FMA; `_fma` reproduces that rounding),
-`bernoulli`, `randint`, `permutation`, `choice`, `categorical` and `poisson`. Samplers that go
-through log, log1p or erf_inv (`normal`, `truncated_normal`, `exponential`, `laplace`,
-`logistic`, `gumbel`, `multivariate_normal`, `gamma`, `loggamma`, `beta`, `dirichlet`) consume
-the same bits but agree only to a few ulp: XLA evaluates those functions with its own
-polynomial approximations, which NumPy's (and our interpreter's) differ from in the last bits.
+`bernoulli`, `randint`, `permutation`, `choice`, `categorical` and `poisson`. In float32 also
+the samplers that go through log, log1p, exp, erf or erf_inv (`normal`, `truncated_normal`,
+`exponential`, `laplace`, `logistic`, `gumbel`, `multivariate_normal`, `gamma` for alpha >= 1,
+`loggamma`, `beta`): XLA evaluates those functions with its own polynomials, which
+`random_xla_math` reproduces operation for operation. In float64 (XLA calls glibc's log/exp
+where NumPy has its own loops) and for float32 gamma with alpha < 1 (XLA's powf) they agree to
+the last bit or two, as does `dirichlet` (XLA's CPU reductions add in their own order).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from compiler import primitives as P
 
 from . import ad, batching, core, lax
 from . import numpy as jnp
+from . import random_xla_math as xla_math
 from .core import bind
 from .lax import structural as S
 
@@ -321,10 +324,19 @@ def uniform(key, shape=(), dtype=None, minval=0.0, maxval=1.0):
     return _uniform(k, _shape("uniform", shape), _float_dtype("uniform", dtype), minval, maxval)
 
 
+def _exact(name):
+    """XLA's own float32 log/log1p/erf_inv (bit-identical to JAX), the primitive otherwise."""
+    fast, prim = getattr(xla_math, name), getattr(lax, name)
+    return lambda x: fast(x) if np.dtype(x.dtype) == np.float32 else prim(x)
+
+
+_log, _log1p, _exp, _erf, _erf_inv = (_exact(n) for n in ("log", "log1p", "exp", "erf", "erf_inv"))
+
+
 def _normal(k, shape, dtype):
     lo = np.nextafter(np.array(-1.0, dtype), np.array(0.0, dtype))
     u = _uniform(k, shape, dtype, lo, np.array(1.0, dtype))
-    return lax.mul(jnp.asarray(np.sqrt(2), dtype), lax.erf_inv(u))
+    return lax.mul(jnp.asarray(np.sqrt(2), dtype), _erf_inv(u))
 
 
 def normal(key, shape=(), dtype=None):
@@ -343,9 +355,10 @@ def truncated_normal(key, lower, upper, shape=None, dtype=None):
     sqrt2 = jnp.asarray(np.sqrt(2), dtype)
     lower = lax.convert_element_type(jnp.asarray(lower), dtype)
     upper = lax.convert_element_type(jnp.asarray(upper), dtype)
-    a = lax.erf(lower / sqrt2)
-    b = lax.erf(upper / sqrt2)
-    out = sqrt2 * lax.erf_inv(_uniform(k, shape, dtype, a, b))
+    inv_sqrt2 = jnp.asarray(1.0, dtype) / sqrt2  # XLA turns x / constant into x * (1 / constant)
+    a = _erf(lower * inv_sqrt2)
+    b = _erf(upper * inv_sqrt2)
+    out = sqrt2 * _erf_inv(_uniform(k, shape, dtype, a, b))
     lo = lax.nextafter(lax.stop_gradient(lower), jnp.full(np.shape(lower), np.inf, dtype))
     hi = lax.nextafter(lax.stop_gradient(upper), jnp.full(np.shape(upper), -np.inf, dtype))
     return jnp.clip(out, lo, hi)
@@ -369,7 +382,7 @@ def exponential(key, shape=(), dtype=None):
     """Samples of the standard exponential distribution (rate 1)."""
     k = _check_key("exponential", key)
     u = _uniform(k, _shape("exponential", shape), _float_dtype("exponential", dtype), 0.0, 1.0)
-    return lax.neg(lax.log1p(lax.neg(u)))  # 1 - u lies in (0, 1]
+    return lax.neg(_log1p(lax.neg(u)))  # 1 - u lies in (0, 1]
 
 
 def laplace(key, shape=(), dtype=None):
@@ -378,7 +391,7 @@ def laplace(key, shape=(), dtype=None):
     dtype = _float_dtype("laplace", dtype)
     lo = -1.0 + float(np.finfo(dtype).epsneg)
     u = _uniform(k, _shape("laplace", shape), dtype, lo, 1.0)
-    return lax.mul(lax.sign(u), lax.log1p(lax.neg(lax.abs(u))))
+    return lax.mul(lax.sign(u), _log1p(lax.neg(lax.abs(u))))
 
 
 def logistic(key, shape=(), dtype=None):
@@ -386,7 +399,7 @@ def logistic(key, shape=(), dtype=None):
     k = _check_key("logistic", key)
     dtype = _float_dtype("logistic", dtype)
     x = _uniform(k, _shape("logistic", shape), dtype, float(np.finfo(dtype).tiny), 1.0)
-    return lax.sub(lax.log(x), lax.log1p(lax.neg(x)))
+    return lax.sub(_log(x), _log1p(lax.neg(x)))
 
 
 def _gumbel(k, shape, dtype, mode):
@@ -396,8 +409,8 @@ def _gumbel(k, shape, dtype, mode):
         x = jnp.where(high >= 0.5, high,
                       high + jnp.asarray(2.0 ** -info.nmant, dtype) * low
                       + jnp.asarray(info.tiny, dtype))
-        return -jnp.log(-jnp.log1p(-x))
-    return -jnp.log(-jnp.log(_uniform(k, shape, dtype, float(info.tiny), 1.0)))
+        return lax.neg(_log(lax.neg(_log1p(lax.neg(x)))))
+    return lax.neg(_log(lax.neg(_log(_uniform(k, shape, dtype, float(info.tiny), 1.0)))))
 
 
 def gumbel(key, shape=(), dtype=None, mode=None):

@@ -1,10 +1,10 @@
 """Samplers built on rejection loops: gamma (and loggamma, beta, dirichlet) and poisson.
 
 They consume keys exactly as JAX does (one key per gamma element, split from the caller's key;
-Poisson's loops split a key per round), so they follow JAX's streams; as for every sampler that
-goes through log/exp, values agree with JAX to a few ulp rather than bit for bit (see
-`jaxlite.random`'s docstring). Unlike JAX, gamma has no implicit-reparameterisation gradient
-with respect to `a` yet.
+Poisson's loops split a key per round), so they follow JAX's streams; in float32 gamma (alpha
+>= 1), loggamma and beta are bit-identical to JAX (XLA's log/exp and FMA contractions
+reproduced), the rest to a few ulp (see `jaxlite.random`'s docstring). Unlike JAX, gamma has
+no implicit-reparameterisation gradient with respect to `a` yet.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from compiler import dtypes
 
 from . import core, lax
 from . import numpy as jnp
+from . import random_xla_math as xla_math
 
 
 def _R():
@@ -33,6 +34,7 @@ def _gamma_one(k, alpha, log_space):
     R = _R()
     dtype = alpha.dtype
     c0 = lambda v: jnp.asarray(v, dtype)  # noqa: E731
+    fma = xla_math.fma if dtype == np.float32 else lambda a, b, c: a * b + c
     zero, one = c0(0.0), c0(1.0)
     boost_mask = alpha >= one
     alpha_orig = alpha
@@ -42,14 +44,15 @@ def _gamma_one(k, alpha, log_space):
 
     def cond_fn(state):
         _, X, V, U = state
-        squeeze = U >= one - c0(0.0331) * (X * X)
-        return squeeze & (lax.log(U) >= X * c0(0.5) + d * ((one - V) + lax.log(V)))
+        # XLA contracts these multiply-adds into FMAs; float32 reproduces that rounding
+        squeeze = U >= fma(c0(-0.0331), X * X, one)
+        return squeeze & (R._log(U) >= fma(X, c0(0.5), d * ((one - V) + R._log(V))))
 
     def next_xv(state):
         kk = state[0]
         pair = R._split(kk, (2,))
         x = R._normal(pair[1], (), dtype)
-        return pair[0], x, one + x * c
+        return pair[0], x, fma(x, c, one)
 
     def body_fn(state):
         keys = R._split(state[0], (3,))
@@ -61,7 +64,7 @@ def _gamma_one(k, alpha, log_space):
     if log_space:
         log_samples = -R.exponential(pair[1], (), dtype)
         log_boost = jnp.where(boost_mask | (log_samples == zero), zero, log_samples * (one / alpha_orig))
-        return (lax.log(d) + lax.log(V)) + log_boost
+        return (R._log(d) + R._log(V)) + log_boost
     samples = one - R._uniform(pair[1], (), dtype, 0.0, 1.0)
     boost = jnp.where(boost_mask, one, lax.pow(samples, one / alpha_orig))
     return (d * V) * boost
@@ -105,7 +108,7 @@ def beta(key, a, b, shape=None, dtype=None):
     log_a = loggamma(pair[0], a, shape, dtype)
     log_b = loggamma(pair[1], b, shape, dtype)
     top = lax.max(log_a, log_b)
-    ga, gb = jnp.exp(log_a - top), jnp.exp(log_b - top)
+    ga, gb = R._exp(log_a - top), R._exp(log_b - top)
     return ga / (ga + gb)
 
 
@@ -120,8 +123,9 @@ def dirichlet(key, alpha, shape=None, dtype=None):
     shape = tuple(alpha.shape[:-1]) if shape is None else R._shape("dirichlet", shape)
     logs = loggamma(k, alpha, (*shape, alpha.shape[-1]), dtype)
     logs = logs - lax.stop_gradient(jnp.max(logs, axis=-1, keepdims=True))
-    e = jnp.exp(logs)
-    return e / jnp.sum(e, axis=-1, keepdims=True)
+    e = R._exp(logs)
+    # XLA rewrites a division by a broadcast value into a multiply by its reciprocal
+    return e * (jnp.asarray(1.0, e.dtype) / jnp.sum(e, axis=-1, keepdims=True))
 
 
 def _poisson_knuth(k, lam, shape, dtype, max_iters):
