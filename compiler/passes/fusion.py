@@ -215,7 +215,6 @@ def _form_groups(g: _Graph):
                 cand.append(grp)
         joined = None
         for grp in cand:
-            members = grp.members | {i}
             outside = [c for c in cons if c not in grp.members]
             if outside and (out.aval.shape != grp.domain or g.reaches(outside, grp.members, group_of)):
                 continue
