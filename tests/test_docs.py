@@ -73,22 +73,6 @@ def test_public_modules_are_found():
     assert "sin" in api_surface.public_names(importlib.import_module("jaxlite.numpy"))
 
 
-# Placeholders that raise NotImplementedError until convolution and pooling land (issue 8).
-_UNDOCUMENTED_PLACEHOLDERS = {
-    f"jaxlite.example_libraries.stax.{n}"
-    for n in [
-        "AvgPool",
-        "Conv",
-        "Conv1DTranspose",
-        "ConvTranspose",
-        "GeneralConv",
-        "GeneralConvTranspose",
-        "MaxPool",
-        "SumPool",
-    ]
-}
-
-
 def test_public_functions_and_classes_have_docstrings():
     import inspect
 
@@ -99,7 +83,7 @@ def test_public_functions_and_classes_have_docstrings():
             obj = getattr(module, n)
             if api_surface.is_documented_here(module_name, obj) and not inspect.getdoc(obj):
                 missing.append(f"{module_name}.{n}")
-    missing = sorted(set(missing) - _UNDOCUMENTED_PLACEHOLDERS)
+    missing = sorted(set(missing))
     assert not missing, f"public names without a docstring (the API reference shows it; add one line): {missing}"
 
 

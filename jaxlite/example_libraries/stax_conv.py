@@ -121,5 +121,11 @@ def _normalize_by_window_size(window_shape, strides, padding):
 
 
 MaxPool = _pooling_layer(lax.max, -jnp.inf)
+MaxPool.__doc__ = "Layer constructor: the maximum over each window (stax.MaxPool(window_shape, strides, padding))."
 SumPool = _pooling_layer(lax.add, 0.0)
+SumPool.__doc__ = "Layer constructor: the sum over each window (stax.SumPool(window_shape, strides, padding, spec))."
 AvgPool = _pooling_layer(lax.add, 0.0, _normalize_by_window_size)
+AvgPool.__doc__ = (
+    "Layer constructor: the mean over the real (unpadded) elements of each window "
+    "(stax.AvgPool(window_shape, strides, padding, spec))."
+)
