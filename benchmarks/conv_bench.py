@@ -24,16 +24,9 @@ import time
 
 import numpy as np
 
+from .timing import times
+
 BATCH = 128
-
-
-def _times(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return times
 
 
 def _data():
@@ -77,8 +70,8 @@ def _measure(jax, jnp, stax, optimizers, repeat):
         value, _ = step(state, x, y)
         float(value)
 
-    steps = _times(run_step, repeat)
-    forwards = _times(lambda: predict(params, x_test).block_until_ready(), repeat)
+    steps = times(run_step, repeat)
+    forwards = times(lambda: predict(params, x_test).block_until_ready(), repeat)
     return {
         "train step ms (median)": 1e3 * statistics.median(steps),
         "(best)": 1e3 * min(steps),

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -24,17 +23,10 @@ import time
 
 import numpy as np
 
+from .timing import median_seconds
+
 SIZES = (784, 512, 512, 10)
 BATCH = 128
-
-
-def _median(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
 
 
 def make_problem(seed=0):
@@ -166,7 +158,7 @@ def _compile_time(fn, args, block, repeat=5):
     t = time.perf_counter()
     block(fn(*args))
     first = time.perf_counter() - t
-    steady = _median(lambda: block(fn(*args)), repeat)
+    steady = median_seconds(lambda: block(fn(*args)), repeat)
     return first, steady
 
 
@@ -189,7 +181,7 @@ def run(repeat=15, warm_child=True):
         ):
             f = fns[key]
             first, _ = _compile_time(f, args, block, 2)
-            steady = _median(lambda f=f, args=args, block=block: block(f(*args)), repeat)
+            steady = median_seconds(lambda f=f, args=args, block=block: block(f(*args)), repeat)
             results.setdefault(name, {})[lib] = {"median_ms": steady * 1e3}
             if key in ("train_step", "per_example"):
                 comp = {"median_ms": max(0.0, first - steady) * 1e3}
@@ -200,7 +192,7 @@ def run(repeat=15, warm_child=True):
         ("4 MLP train step", np_train_step, (params, xs, ys)),
         ("5 per-example grads", np_per_example, (params, xs, ys)),
     ):
-        results[name]["numpy"] = {"median_ms": _median(lambda f=f, args=args: f(*args), repeat) * 1e3}
+        results[name]["numpy"] = {"median_ms": median_seconds(lambda f=f, args=args: f(*args), repeat) * 1e3}
     _check(a, params, xs, ys)
     if warm_child:  # a second process reusing the cache this one filled
         out = subprocess.run(

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import time
 
 import numpy as np
+
+from .timing import median_seconds
 
 
 def arith(xp):
@@ -35,16 +36,6 @@ def transcendental(xp):
         )
 
     return f
-
-
-def _median_time(fn, repeat, number=1):
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        for _ in range(number):
-            fn()
-        times.append((time.perf_counter() - t) / number)
-    return statistics.median(times)
 
 
 def _libs():
@@ -92,7 +83,7 @@ def run(n=10_000_000, repeat=15, dispatch_number=2000):
             t0 = time.perf_counter()
             block(f(x, y))
             first = time.perf_counter() - t0
-            steady = _median_time(lambda f=f, b=block, x=x, y=y: b(f(x, y)), repeat)
+            steady = median_seconds(lambda f=f, b=block, x=x, y=y: b(f(x, y)), repeat)
             results.setdefault(name, {})[lib] = {
                 "median_ms": steady * 1e3,
                 "compile_ms": None if lib == "numpy" else max(0.0, first - steady) * 1e3,
@@ -101,7 +92,7 @@ def run(n=10_000_000, repeat=15, dispatch_number=2000):
         t0 = time.perf_counter()
         block(g(v))
         first = time.perf_counter() - t0
-        steady = _median_time(lambda g=g, b=block, v=v: b(g(v)), 7, dispatch_number)
+        steady = median_seconds(lambda g=g, b=block, v=v: b(g(v)), 7, dispatch_number)
         results.setdefault("7 dispatch (3 elements)", {})[lib] = {
             "median_us": steady * 1e6,
             "compile_ms": None if lib == "numpy" else max(0.0, first - steady) * 1e3,

@@ -14,25 +14,15 @@ with the work; compare the rows of one run.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import numpy as np
 
 import jaxlite as jax
 from jaxlite import lax
 
+from .timing import median_seconds
+
 N = 1 << 20
-
-
-def median_time(fn, repeat):
-    fn()  # warm-up: compiles, first-touch of buffers
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main(argv=None):
@@ -54,7 +44,7 @@ def main(argv=None):
         "ProcessGroup.allreduce": lambda: group.allreduce(x, "sum"),
         "pmap(psum), 1 device per process": lambda: np.asarray(psum(shard)),
     }
-    results = {name: median_time(fn, args.repeat) for name, fn in rows.items()}
+    results = {name: median_seconds(fn, args.repeat, warmup=True) for name, fn in rows.items()}
     if group.rank == 0:
         print(f"psum of {N} float32 over {group.size} processes, median of {args.repeat}:")
         floor = results["mpi4py Allreduce (preallocated)"]

@@ -9,10 +9,10 @@ one process; JAX's vmap(grad) under jit is shown for reference when JAX is insta
 import argparse
 import json
 import os
-import statistics
-import time
 
 import numpy as np
+
+from .timing import median_seconds
 
 
 def make_problem(batch, sizes=(784, 128, 10), seed=0):
@@ -37,16 +37,6 @@ def make_loss(jnp):
     return loss
 
 
-def median_seconds(fn, repeat):
-    fn()  # warm caches (eager shape-rule cache, JAX's compile)
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
-
-
 def run(batch, repeat):
     import jaxlite.numpy as jnp
     from jaxlite.ad import grad
@@ -66,8 +56,8 @@ def run(batch, repeat):
     a, b = batched(), loop()
     for i, g in enumerate(a):  # the two agree before they are timed
         np.testing.assert_allclose(g, np.stack([row[i] for row in b]), rtol=1e-4, atol=1e-5)
-    results = {"vmap_grad_s": median_seconds(batched, repeat),
-               "loop_grad_s": median_seconds(loop, max(1, repeat // 2))}
+    results = {"vmap_grad_s": median_seconds(batched, repeat, warmup=True),
+               "loop_grad_s": median_seconds(loop, max(1, repeat // 2), warmup=True)}
     results["ratio_loop_over_vmap"] = results["loop_grad_s"] / results["vmap_grad_s"]
     try:
         import jax
@@ -75,7 +65,7 @@ def run(batch, repeat):
         jax.config.update("jax_platforms", "cpu")
         jf = jax.jit(jax.vmap(jax.grad(make_loss(jax.numpy)), in_axes=(None, 0, 0)))
         results["jax_jit_vmap_grad_s"] = median_seconds(
-            lambda: jax.block_until_ready(jf(params, xs, ys)), repeat)
+            lambda: jax.block_until_ready(jf(params, xs, ys)), repeat, warmup=True)
     except ImportError:
         pass
     return results

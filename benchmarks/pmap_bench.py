@@ -12,27 +12,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
-import time
 
 import numpy as np
+
+from .timing import median_seconds
 
 SIZES = [64, 256, 256, 10]
 GLOBAL_BATCH = 1024  # 2048 rows hit a jit slowdown of its own (see the pmap report)
 PSUM_ELEMENTS = 1 << 20
-
-
-def _median_s(fn, repeat, number=1):
-    fn()  # compile and warm up
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        for _ in range(number):
-            fn()
-        times.append((time.perf_counter() - t0) / number)
-    return statistics.median(times)
 
 
 def worker(lib, n, repeat):
@@ -76,13 +65,13 @@ def worker(lib, n, repeat):
         state["p"], value = train(state["p"], x, y)
         value.block_until_ready()
 
-    step_s = _median_s(run_step, repeat, number=5)
+    step_s = median_seconds(run_step, repeat, number=5, warmup=True)
 
     big = jax.pmap(lambda a: a)(rng.standard_normal((n, PSUM_ELEMENTS)).astype(np.float32))
     psum = jax.pmap(lambda a: lax.psum(a, "i"), "i")
     scale = jax.pmap(lambda a: a * 2.0, "i")  # same data in and out, no communication
-    psum_s = _median_s(lambda: psum(big).block_until_ready(), repeat, number=5)
-    scale_s = _median_s(lambda: scale(big).block_until_ready(), repeat, number=5)
+    psum_s = median_seconds(lambda: psum(big).block_until_ready(), repeat, number=5, warmup=True)
+    scale_s = median_seconds(lambda: scale(big).block_until_ready(), repeat, number=5, warmup=True)
     return {"train_steps_per_s": 1 / step_s, "psum_1M_ms": psum_s * 1e3, "scale_1M_ms": scale_s * 1e3,
             "psum_overhead_ms": (psum_s - scale_s) * 1e3}
 

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import time
 
 import numpy as np
+
+from .timing import median_seconds
 
 HEAT_N, HEAT_STEPS = 1024, 1000
 NBODY_N, NBODY_STEPS, DT, SOFT2 = 64, 1000, 1e-3, 0.01
@@ -131,20 +132,11 @@ def _numba_programs():
 # ---- timing -------------------------------------------------------------------------------------
 
 
-def _median_time(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
-
-
 def _measure(f, args, block, repeat):
     t0 = time.perf_counter()
     out = block(f(*args))
     first = time.perf_counter() - t0
-    steady = _median_time(lambda: block(f(*args)), repeat)
+    steady = median_seconds(lambda: block(f(*args)), repeat)
     return {"median_ms": steady * 1e3, "compile_ms": max(0.0, first - steady) * 1e3}, out
 
 
