@@ -23,8 +23,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import primitives as P
-from ..ir import ClosedJaxpr, Eqn, Literal, ShapedArray, Var
-from .util import Subst, rebuild
+from ..ir import ClosedJaxpr, Literal, ShapedArray
+from .util import Emitter, Subst, rebuild
 
 # "auto": per output position when the output has fewer positions than the window has taps,
 # else per tap. "tap" / "position" / "im2col" force one (benchmarks/conv_bench.py compares them).
@@ -36,27 +36,8 @@ _COMBINE = {P.reduce_window_sum_p: P.add_p, P.reduce_window_max_p: P.max_p,
             P.reduce_window_min_p: P.min_p}
 
 
-class _Emitter:
-    """Appends typed equations to `out`."""
-
-    def __init__(self, out):
-        self.out = out
-
-    def __call__(self, prim, *ins, **params):
-        aval = P.shape_rules[prim](*(a.aval for a in ins), **params)
-        v = Var(aval)
-        self.out.append(Eqn(prim, list(ins), [v], params))
-        return v
-
-    def transpose(self, x, perm):
-        perm = tuple(int(p) for p in perm)
-        return x if perm == tuple(range(len(perm))) else self(P.transpose_p, x, permutation=perm)
-
-    def reshape(self, x, shape):
-        shape = tuple(int(d) for d in shape)
-        if x.aval.shape == shape:
-            return x
-        return self(P.reshape_p, x, new_sizes=shape, dimensions=None)
+class _Emitter(Emitter):
+    """The shared emitter plus the window helpers (pads, strided slices, zeros)."""
 
     def pad(self, x, value, config):
         if all(tuple(c) == (0, 0, 0) for c in config):

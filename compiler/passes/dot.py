@@ -16,35 +16,10 @@ import numpy as np
 from .. import dtypes
 from .. import primitives as P
 from ..ir import ClosedJaxpr, Eqn, Var
-from .util import Subst, rebuild
+from .util import Emitter, Subst, rebuild
 
 GEMM_DTYPES = (dtypes.float32, dtypes.float64)
 
-
-class _Emitter:
-    def __init__(self, out):
-        self.out = out
-
-    def __call__(self, prim, *ins, **params):
-        aval = P.shape_rules[prim](*(a.aval for a in ins), **params)
-        v = Var(aval)
-        self.out.append(Eqn(prim, list(ins), [v], params))
-        return v
-
-    def convert(self, x, dtype):
-        if x.aval.dtype == dtype:
-            return x
-        return self(P.convert_element_type_p, x, new_dtype=np.dtype(dtype), weak_type=False)
-
-    def transpose(self, x, perm):
-        if list(perm) == list(range(len(perm))):
-            return x
-        return self(P.transpose_p, x, permutation=tuple(perm))
-
-    def reshape(self, x, shape):
-        if tuple(x.aval.shape) == tuple(shape):
-            return x
-        return self(P.reshape_p, x, new_sizes=tuple(int(d) for d in shape), dimensions=None)
 
 
 def is_canonical_gemm(eqn) -> bool:
@@ -74,7 +49,7 @@ def _prod(shape):
 
 
 def _lower_dot(eqn, out_eqns):
-    emit = _Emitter(out_eqns)
+    emit = Emitter(out_eqns)
     lhs, rhs = eqn.invars
     (lc, rc), (lb, rb) = eqn.params["dimension_numbers"]
     lc, rc, lb, rb = (tuple(int(a) for a in axes) for axes in (lc, rc, lb, rb))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import primitives as P
 from ..ir import ClosedJaxpr, Eqn, Jaxpr, Literal, Var
 
 
@@ -128,3 +129,32 @@ def lit(value, dtype, weak=False):
     from ..ir import ShapedArray
 
     return Literal(np.asarray(value, dtype=dtype), ShapedArray((), dtype, weak))
+
+
+class Emitter:
+    """Appends typed equations to `out` (rewrites that expand one equation into several); the
+    structural helpers skip the equation when it would be the identity."""
+
+    def __init__(self, out):
+        self.out = out
+
+    def __call__(self, prim, *ins, **params):
+        aval = P.shape_rules[prim](*(a.aval for a in ins), **params)
+        v = Var(aval)
+        self.out.append(Eqn(prim, list(ins), [v], params))
+        return v
+
+    def convert(self, x, dtype):
+        if x.aval.dtype == dtype:
+            return x
+        return self(P.convert_element_type_p, x, new_dtype=np.dtype(dtype), weak_type=False)
+
+    def transpose(self, x, perm):
+        perm = tuple(int(p) for p in perm)
+        return x if perm == tuple(range(len(perm))) else self(P.transpose_p, x, permutation=perm)
+
+    def reshape(self, x, shape):
+        shape = tuple(int(d) for d in shape)
+        if tuple(x.aval.shape) == shape:
+            return x
+        return self(P.reshape_p, x, new_sizes=shape, dimensions=None)
