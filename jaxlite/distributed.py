@@ -166,13 +166,11 @@ def _barrier_or_abort(group, what):
     deadline, pause = time.monotonic() + timeout, 1e-4
     while not request.Test():
         if time.monotonic() > deadline:
-            sys.stderr.write(
-                f"jaxlite.distributed: rank {group.rank} waited {timeout:g} s to {what} but other ranks "
-                f"did not arrive (still in a collective, or stuck); aborting the MPI job "
-                f"(JAXLITE_MPI_EXIT_TIMEOUT sets the wait)\n"
+            _abort_job(
+                group,
+                f"waited {timeout:g} s to {what} but other ranks did not arrive (still in a collective, "
+                f"or stuck); aborting the MPI job (JAXLITE_MPI_EXIT_TIMEOUT sets the wait)",
             )
-            sys.stderr.flush()
-            group._comm.Abort(1)
         time.sleep(pause)
         pause = min(2 * pause, 0.05)
 
@@ -181,9 +179,20 @@ def _abort_on_uncaught_exception(exc_type, exc, tb):
     _previous_excepthook(exc_type, exc, tb)  # print the traceback first
     group = _group
     if group is not None and group.size > 1:
-        sys.stderr.write(f"jaxlite.distributed: rank {group.rank} raised {exc_type.__name__}; aborting the MPI job\n")
-        sys.stderr.flush()
-        group._comm.Abort(1)
+        _abort_job(group, f"raised {exc_type.__name__}; aborting the MPI job")
+
+
+# The launcher relays each rank's stderr through a pipe and stops relaying when the job is torn
+# down: aborting right after the last write lost the traceback and this message in about 1 of
+# 20 runs on a loaded machine. A short pause lets the relay drain first.
+_ABORT_GRACE_S = 0.5
+
+
+def _abort_job(group, message):
+    sys.stderr.write(f"jaxlite.distributed: rank {group.rank} {message}\n")
+    sys.stderr.flush()
+    time.sleep(_ABORT_GRACE_S)
+    group._comm.Abort(1)
 
 
 class ProcessGroup:
