@@ -21,14 +21,24 @@ from ..passes.control_steps import walk_steps
 from ..passes.kernels import ArgUpdate, GemmStep, InterpretStep, KernelStep, Let, Loop, Store, Update
 from ..passes.lapack_steps import LapackStep
 from ..passes.sort_step import SortStep
-from . import codegen_control, emit_sort, lapack, parallel, scalar, vecmath
+from . import codegen_control, emit_complex, emit_sort, lapack, parallel, scalar, vecmath
 from .emit_indexing import ComputedAddresses
 from .scalar import EmitContext
-from .types import const, i1, i8, i32, i64, mem_type, ptr, reg_type, void
+from .types import Pair, const, i1, i8, i32, i64, mem_type, ptr, void
 
 CALLBACK_TYPE = ir.FunctionType(i32, [ptr, i64, ptr])
 ENTRY_TYPE = ir.FunctionType(i32, [ptr, ptr, ptr])
-BLAS_SYMBOLS = {dtypes.float32: "jaxlite_sgemm", dtypes.float64: "jaxlite_dgemm"}
+BLAS_SYMBOLS = {
+    dtypes.float32: "jaxlite_sgemm",
+    dtypes.float64: "jaxlite_dgemm",
+    dtypes.complex64: "jaxlite_cgemm",
+    dtypes.complex128: "jaxlite_zgemm",
+}
+
+
+def _gemm_scalar(t, v):
+    """alpha or beta: a float, or for cgemm/zgemm a [2 x part] complex number (v + 0i)."""
+    return ir.Constant(t, [float(v), 0.0]) if isinstance(t, ir.ArrayType) else ir.Constant(t, v)
 
 
 class _KernelEmitter(ComputedAddresses):
@@ -61,11 +71,15 @@ class _KernelEmitter(ComputedAddresses):
 
     def load(self, buf, index):
         dtype = self.program.buffers[buf].dtype
+        if dtype.kind == "c":
+            return emit_complex.load(self.b, self.address(buf, index), dtype)
         v = self.b.load(self.address(buf, index), typ=mem_type(dtype), align=dtype.itemsize)
         return self.b.icmp_unsigned("!=", v, ir.Constant(i8, 0)) if dtype == dtypes.bool_ else v
 
     def store(self, buf, index, value):
         dtype = self.program.buffers[buf].dtype
+        if dtype.kind == "c":
+            return emit_complex.store(self.b, value, self.address(buf, index), dtype)
         if dtype == dtypes.bool_:
             value = self.b.zext(value, i8)
         self.b.store(value, self.address(buf, index), align=dtype.itemsize)
@@ -135,8 +149,9 @@ class _KernelEmitter(ComputedAddresses):
         dtype = self.program.buffers[s.buf].dtype
         acc = self.load(s.buf, s.index)
         v = scalar.emit(self.cx, s.combine, [acc, self.values[s.src]], [dtype, dtype], dtype, {})
-        if s.reassoc and isinstance(v, ir.Instruction):
-            v.flags.append("reassoc")
+        for part in v if isinstance(v, Pair) else (v,):  # a complex sum: both parts
+            if s.reassoc and isinstance(part, ir.Instruction):
+                part.flags.append("reassoc")
         self.store(s.buf, s.index, v)
 
     def _ArgUpdate(self, s: ArgUpdate):
@@ -230,7 +245,7 @@ def _emit_gemm_chunk(cx, s: GemmStep, name):
     [start, end) of C = op(A) @ op(B), one single-threaded BLAS call. The program's threads run
     chunks of a large gemm side by side (cpu/parallel), rather than OpenBLAS's spinning worker
     pool, which stalls on a busy machine."""
-    et = reg_type(s.dtype)
+    et = mem_type(s.dtype)
     fn = ir.Function(cx.module, ir.FunctionType(void, [ptr, ptr, ptr, *parallel.SPLIT_ARGS]), name)
     fn.linkage = "internal"
     fn.attributes.add("noinline")
@@ -254,10 +269,10 @@ def _emit_gemm_chunk(cx, s: GemmStep, name):
         (i32, blas_m),
         (i32, blas_n),
         (i32, ir.Constant(i32, s.k)),
-        (et, ir.Constant(et, 1.0)),
+        (et, _gemm_scalar(et, 1.0)),
         (i32, ir.Constant(i32, max(1, s.k if s.trans_b else s.n))),
         (i32, ir.Constant(i32, max(1, s.m if s.trans_a else s.k))),
-        (et, ir.Constant(et, 0.0)),
+        (et, _gemm_scalar(et, 0.0)),
         (i32, ir.Constant(i32, max(1, s.n))),
     ]
     cells = []
@@ -283,7 +298,7 @@ def _emit_gemm(cx, fn, s: GemmStep, ptr_of, slots):
     if s.m == 0 or s.n == 0:
         return
     c = ptr_of(s.c)
-    et = reg_type(s.dtype)
+    et = mem_type(s.dtype)
     if s.k == 0:  # an empty sum: zeros (BLAS is not asked about degenerate sizes)
         memset = cx.declare("llvm.memset.p0.i64", void, [ptr, i8, i64, i1], pure=False)
         nbytes = s.batch * s.m * s.n * s.dtype.itemsize
@@ -306,7 +321,7 @@ def _emit_gemm(cx, fn, s: GemmStep, ptr_of, slots):
     cells = {}
     for name, (t, v) in vals.items():
         cells[name] = slots(t)
-        b.store(ir.Constant(t, v), cells[name])
+        b.store(_gemm_scalar(t, v), cells[name])
     a_ptr, b_ptr = ptr_of(s.b), ptr_of(s.a)
 
     def call(a, bb, cc):

@@ -22,7 +22,8 @@ from llvmlite import ir
 from .. import dtypes
 from ..ir import Literal
 from ..passes.control_steps import CondStep, CopyStep, ScanStep, WhileStep
-from .types import const, i1, i8, i64, mem_type, ptr, void
+from . import emit_complex
+from .types import Pair, const, i1, i8, i64, mem_type, ptr, void
 
 
 class Env:
@@ -50,7 +51,11 @@ def _copy(env, dst, src):
         if buf.dtype == dtypes.bool_:
             v = b.zext(v, i8)
         for k in range(int(np.prod(buf.shape, dtype=np.int64))):  # literals are scalars
-            b.store(v, b.gep(env.ptr_of(dst), [ir.Constant(i64, k)], source_etype=mem_type(buf.dtype)))
+            addr = b.gep(env.ptr_of(dst), [ir.Constant(i64, k)], source_etype=mem_type(buf.dtype))
+            if isinstance(v, Pair):  # complex: two parts
+                emit_complex.store(b, v, addr, buf.dtype)
+            else:
+                b.store(v, addr)
         return
     if src == dst or buf.nbytes == 0:
         return

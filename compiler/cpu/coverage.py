@@ -8,6 +8,7 @@ the phase-1 state: each reason below names the planned lowering.
 
 from __future__ import annotations
 
+from .. import dtypes
 from .. import primitives as P
 from ..passes.dot import is_canonical_gemm
 from ..passes.fusion import ARG_REDUCE, COMBINE, VIEWS
@@ -16,6 +17,7 @@ from ..passes.kernel_standalone import STANDALONE
 from ..passes.lapack_steps import LAPACK_PRIMS
 from ..passes.lapack_steps import why_not as lapack_why_not
 from ..passes.sort_step import why_not as sort_why_not
+from . import complex_coverage, emit_complex
 from .scalar import EMITTERS
 from .types import supported
 
@@ -25,10 +27,6 @@ _HOST = "a Python function: host callbacks run as interpreter steps by design"
 _NATIVE_CONTROL = (P.cond_p, P.while_p, P.scan_p)
 
 REASONS = {
-    P.real_p: "complex numbers are not lowered yet",
-    P.imag_p: "complex numbers are not lowered yet",
-    P.conj_p: "complex numbers are not lowered yet",
-    P.complex_p: "complex numbers are not lowered yet",
     P.jit_p: "inlined by the pipeline before lowering; interpreted only if it survives",
     P.remat_p: "inlined by the pipeline before lowering; interpreted only if it survives",
     P.custom_jvp_call_p: "inlined by the pipeline before lowering; interpreted only if it survives",
@@ -54,9 +52,14 @@ def why_not_native(eqn):
         return lapack_why_not(eqn)
     if prim.group == P.COLLECTIVE:
         return "collectives: vmap removes them; under pmap they call the device rendezvous"
+    if any(dtypes.is_complex(a.dtype) for a in avals):
+        reason = complex_coverage.why_not(eqn)
+        if reason is not None or prim in emit_complex.EMITTERS:
+            return reason
+        avals = [a for a in avals if not dtypes.is_complex(a.dtype)]
     unsupported = sorted({str(a.dtype) for a in avals if not supported(a.dtype)})
     if unsupported:
-        return f"dtype {', '.join(unsupported)} is not lowered yet (complex numbers: planned)"
+        return f"dtype {', '.join(unsupported)} is not lowered yet"
     if prim is P.sort_p:
         return sort_why_not(eqn)
     if prim in EMITTERS or prim in COMBINE or prim in ARG_REDUCE or prim is P.iota_p:
@@ -72,7 +75,7 @@ def why_not_native(eqn):
             return "reshape with `dimensions` (a transpose first) is not lowered yet"
         return None
     if prim is P.dot_general_p:
-        return None if is_canonical_gemm(eqn) else "complex dot: cgemm/zgemm calls are planned"
+        return None if is_canonical_gemm(eqn) else "a dot the canonicalisation left in place"
     if prim in _NATIVE_CONTROL:
         return None  # loops and branches in the entry function (passes/fusion_control.py)
     if prim.group == P.CONTROL:
@@ -82,12 +85,15 @@ def why_not_native(eqn):
 
 def coverage_table():
     """{primitive name: 'native' or 'interpreter: reason'} for the whole closed set (for docs and
-    the coverage test). 'native' means: for the real and integer dtypes."""
+    the coverage test). 'native' means: for the real and integer dtypes, and for complex ones
+    where complex_coverage.py says so."""
     table = {}
     for prim in P.ALL_PRIMITIVES:
         if prim in REASONS:
             table[prim.name] = f"interpreter: {REASONS[prim]}"
-        elif prim in EMITTERS or prim in COMBINE or prim in ARG_REDUCE or prim in VIEWS or prim is P.iota_p:
+        elif prim in EMITTERS or prim in emit_complex.EMITTERS or prim in COMBINE or prim in ARG_REDUCE:
+            table[prim.name] = "native (loop kernel)"
+        elif prim in VIEWS or prim is P.iota_p:
             table[prim.name] = "native (loop kernel)"
         elif prim in INDEXED_VIEWS:
             table[prim.name] = "native (computed, clamped loads inside fused loop kernels)"
@@ -98,7 +104,7 @@ def coverage_table():
         elif prim in LAPACK_PRIMS:
             table[prim.name] = "native (SciPy's LAPACK, float32/float64; float16 and complex: interpreter)"
         elif prim is P.dot_general_p:
-            table[prim.name] = "native (BLAS gemm for floats; a loop kernel for integers and bools)"
+            table[prim.name] = "native (BLAS gemm, cgemm/zgemm for complex; a loop kernel for integers and bools)"
         elif prim.group == P.COLLECTIVE:
             table[prim.name] = "interpreter: collectives only have a meaning under vmap/pmap"
         elif prim in _NATIVE_CONTROL:

@@ -460,6 +460,10 @@ EMITTERS = {
 
 
 def emit(cx, prim, args, in_dtypes, out_dtype, params):
+    if out_dtype.kind == "c" or any(d.kind == "c" for d in in_dtypes):
+        from . import emit_complex  # complex values are register pairs (emit_complex.py)
+
+        return emit_complex.emit(cx, prim, args, in_dtypes, out_dtype, params)
     return EMITTERS[prim](cx, args, in_dtypes, out_dtype, **params)
 
 

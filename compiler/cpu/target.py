@@ -26,6 +26,8 @@ def _init():
     llvm.initialize_native_asmprinter()
     llvm.add_symbol("jaxlite_sgemm", blas.address("sgemm"))
     llvm.add_symbol("jaxlite_dgemm", blas.address("dgemm"))
+    llvm.add_symbol("jaxlite_cgemm", blas.address("cgemm"))
+    llvm.add_symbol("jaxlite_zgemm", blas.address("zgemm"))
     for name, address in parallel.symbols() + lapack.symbols():
         llvm.add_symbol(name, address)
     # BLAS policy (see cpu/parallel): one thread, raised per call for large products only.

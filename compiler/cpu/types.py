@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from llvmlite import ir
 
@@ -27,9 +29,23 @@ def reg_type(dtype):
     raise NotImplementedError(f"no LLVM type for {dtype}")
 
 
+class Pair(NamedTuple):
+    """A complex value in registers: its real and imaginary parts (emit_complex.py)."""
+
+    re: ir.Value
+    im: ir.Value
+
+
+_PARTS = {dtypes.complex64: f32, dtypes.complex128: f64}
+
+
 def mem_type(dtype):
-    """The type of an element of `dtype` in memory."""
-    return i8 if np.dtype(dtype) == dtypes.bool_ else reg_type(dtype)
+    """The type of an element of `dtype` in memory (complex: [2 x part], NumPy's interleaved
+    layout, so GEPs stride over whole numbers)."""
+    dtype = np.dtype(dtype)
+    if dtype in _PARTS:
+        return ir.ArrayType(_PARTS[dtype], 2)
+    return i8 if dtype == dtypes.bool_ else reg_type(dtype)
 
 
 def supported(dtype) -> bool:
@@ -41,6 +57,8 @@ def const(dtype, value):
     """An LLVM constant of `dtype` holding `value` exactly."""
     dtype = np.dtype(dtype)
     v = np.asarray(value, dtype=dtype)
+    if dtype in _PARTS:
+        return Pair(ir.Constant(_PARTS[dtype], float(v.real)), ir.Constant(_PARTS[dtype], float(v.imag)))
     t = reg_type(dtype)
     if dtype == dtypes.bool_:
         return ir.Constant(i1, int(bool(v)))

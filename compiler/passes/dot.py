@@ -5,8 +5,8 @@ a broadcast-multiply-reduce that fusion turns into one loop kernel.
 The canonical gemm form has 2-D operands (no batch) or 3-D operands with batch axis 0, one
 contracting and one free axis each; each operand is either in (rows, contracted) order ("N") or
 (contracted, rows) order ("T"), whichever needs no transpose of the original layout, so a
-transposed operand costs nothing: gemm reads it with its trans flag. Complex dots stay as they
-are (the CPU back end does not lower them yet).
+transposed operand costs nothing: gemm reads it with its trans flag. Complex dots are gemms too
+(cgemm/zgemm with unit alpha and no conjugation: dot_general never conjugates).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from .. import primitives as P
 from ..ir import ClosedJaxpr, Eqn, Var
 from .util import Emitter, Subst, rebuild
 
-GEMM_DTYPES = (dtypes.float32, dtypes.float64)
+GEMM_DTYPES = (dtypes.float32, dtypes.float64, dtypes.complex64, dtypes.complex128)
 
 
 
@@ -56,7 +56,7 @@ def _lower_dot(eqn, out_eqns):
     out_aval = eqn.outvars[0].aval
     out_dtype = out_aval.dtype
     compute = dtypes.float32 if out_dtype == dtypes.float16 else out_dtype
-    if dtypes.is_complex(compute) or (is_canonical_gemm(eqn) and _prod([lhs.aval.shape[i] for i in lc]) != 1):
+    if is_canonical_gemm(eqn) and _prod([lhs.aval.shape[i] for i in lc]) != 1:
         return None
     ls, rs = lhs.aval.shape, rhs.aval.shape
     lfree = tuple(i for i in range(len(ls)) if i not in lc and i not in lb)
@@ -64,7 +64,7 @@ def _lower_dot(eqn, out_eqns):
     bshape = [ls[i] for i in lb]
     mshape, nshape, kshape = [ls[i] for i in lfree], [rs[i] for i in rfree], [ls[i] for i in lc]
     lhs, rhs = emit.convert(lhs, compute), emit.convert(rhs, compute)
-    if _prod(kshape) == 1 and not dtypes.is_complex(compute) and compute != dtypes.bool_:
+    if _prod(kshape) == 1 and compute != dtypes.bool_:
         # An outer product (nothing to sum; per-example gradients are full of them): a
         # broadcast multiply, which fuses with its consumers (a transpose of the result is then
         # free) instead of a gemm with k=1 per batch entry plus a relayout copy. Exact: each

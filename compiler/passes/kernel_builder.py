@@ -233,7 +233,7 @@ class _KernelBuilder:
                 )
             # Sums may be reordered (partial accumulators: a rounding difference). Products are
             # not: reordering one moves where it overflows, turning NumPy's 0 into 0 * inf = nan.
-            reassoc = dtypes.is_float(dtype) and combine is P.add_p
+            reassoc = (dtypes.is_float(dtype) or dtypes.is_complex(dtype)) and combine is P.add_p
             self.flat.append((self.INNER, Update(out_buf, index, src, combine, reassoc)))
             return
         kind = ARG_REDUCE[eqn.prim]
