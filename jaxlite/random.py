@@ -37,6 +37,7 @@ from compiler import primitives as P
 from . import ad, batching, core, lax
 from . import numpy as jnp
 from . import random_xla_math as xla_math
+from . import xla_math as xla_exact
 from .core import bind
 from .lax import structural as S
 
@@ -325,9 +326,16 @@ def uniform(key, shape=(), dtype=None, minval=0.0, maxval=1.0):
 
 
 def _exact(name):
-    """XLA's own float32 log/log1p/erf_inv (bit-identical to JAX), the primitive otherwise."""
-    fast, prim = getattr(xla_math, name), getattr(lax, name)
-    return lambda x: fast(x) if np.dtype(x.dtype) == np.float32 else prim(x)
+    """The function as JAX's jit computes it: in float32 XLA's polynomials written with lax
+    (random_xla_math), in float64 the xla_math primitive; the plain primitive otherwise."""
+    f32_version, prim = getattr(xla_math, name), getattr(lax, name)
+
+    def fn(x):
+        if np.dtype(x.dtype) == np.float32:
+            return f32_version(x)
+        return xla_exact.call(name, x) if xla_exact.supports(name, x.dtype) else prim(x)
+
+    return fn
 
 
 _log, _log1p, _exp, _erf, _erf_inv = (_exact(n) for n in ("log", "log1p", "exp", "erf", "erf_inv"))
