@@ -15,13 +15,13 @@ JAX (mantissa filling for uniforms, inverse erf for normals, ...).
 
 Bit-identical to JAX (float32 and float64): keys, `split`, `fold_in`, `bits`, `uniform` (XLA
 fuses its scaling `u * (max - min) + min` into one FMA; `_fma` reproduces that rounding),
-`bernoulli`, `randint`, `permutation`, `choice`, `categorical` and `poisson`. In float32 also
-the samplers that go through log, log1p, exp, erf or erf_inv (`normal`, `truncated_normal`,
-`exponential`, `laplace`, `logistic`, `gumbel`, `multivariate_normal`, `gamma` for alpha >= 1,
-`loggamma`, `beta`): XLA evaluates those functions with its own polynomials, which
-`random_xla_math` reproduces operation for operation. In float64 (XLA calls glibc's log/exp
-where NumPy has its own loops) and for float32 gamma with alpha < 1 (XLA's powf) they agree to
-the last bit or two, as does `dirichlet` (XLA's CPU reductions add in their own order).
+`bernoulli`, `randint`, `permutation`, `choice`, `categorical`, `poisson`, and the samplers that
+go through log, log1p, exp, erf, erf_inv or pow (`normal`, `truncated_normal`, `exponential`,
+`laplace`, `logistic`, `gumbel`, `multivariate_normal`, `gamma`, `loggamma`, `beta`), eagerly
+and under jit: XLA evaluates those functions with its own polynomials and fused multiply-adds
+(or glibc's scalar log/erf/pow), which `random_xla_math` (float32) and the `xla_math` primitive
+(float64, pow) reproduce operation for operation. `dirichlet` agrees to the last bit or two
+(XLA's CPU reductions add in their own order).
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Samplers built on rejection loops: gamma (and loggamma, beta, dirichlet) and poisson.
 
 They consume keys exactly as JAX does (one key per gamma element, split from the caller's key;
-Poisson's loops split a key per round), so they follow JAX's streams; in float32 gamma (alpha
->= 1), loggamma and beta are bit-identical to JAX (XLA's log/exp and FMA contractions
-reproduced), the rest to a few ulp (see `jaxlite.random`'s docstring). Unlike JAX, gamma has
+Poisson's loops split a key per round), so they follow JAX's streams; gamma, loggamma and beta
+are bit-identical to JAX in float32 and float64 (XLA's log/exp/pow/rsqrt and FMA contractions
+reproduced), dirichlet to a few ulp (see `jaxlite.random`'s docstring). Unlike JAX, gamma has
 no implicit-reparameterisation gradient with respect to `a` yet.
 """
 

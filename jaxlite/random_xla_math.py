@@ -11,8 +11,9 @@ multiplies and adds and never contracts them). The operation order was read from
 optimised LLVM IR and object code (`XLA_FLAGS=--xla_dump_to=...`) and checked against JAX on
 millions of inputs (tests/test_random_xla_math.py).
 
-Only float32 is reproduced here: for float64 XLA calls the C library's `log`, which NumPy
-also uses, and the samplers fall back to the plain primitives.
+Only float32 is written here (float64 has no wider type to emulate fma through): float64, pow
+and fma go through the `xla_math` primitive instead (jaxlite/xla_math.py), whose scalar LLVM
+emitter (compiler/cpu/xla_math.py) runs eagerly as a native kernel and fuses under jit.
 """
 
 from __future__ import annotations

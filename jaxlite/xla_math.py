@@ -51,7 +51,7 @@ def _pow_dx(g, ans, x, y):
 
 
 def _pow_dy(g, ans, x, y):
-    safe_x = lax.select(lax.eq(x, _c(0.0, x)), _c(1.0, x), x)
+    safe_x = lax.select(lax.eq(x, _c(0.0, x)), lax.full_like(x, 1.0), x)
     return lax.mul(g, lax.mul(lax.log(safe_x), ans))
 
 
@@ -75,11 +75,10 @@ assert set(_PARTIALS) == set(FUNCTIONS)
 def xla_math_jvp(primals, tangents, *, fn):
     ans = bind(xla_math_p, *primals, fn=fn)
     t_out = ad.Zero(ad.tangent_aval(get_aval(ans)))
+    full = [ad._broadcast_like(x, ans) for x in primals]  # rank-0 operands broadcast
     for partial, g in zip(_PARTIALS[fn], tangents, strict=True):
-        if type(g) is ad.Zero:
-            continue
-        t = partial(ad._broadcast_like(g, ans), ans, *primals)
-        t_out = ad.add_tangents(t_out, ad._broadcast_like(t, ans))
+        if type(g) is not ad.Zero:
+            t_out = ad.add_tangents(t_out, partial(ad._broadcast_like(g, ans), ans, *full))
     return ans, t_out
 
 
