@@ -19,9 +19,9 @@ fuses its scaling `u * (max - min) + min` into one FMA; `_fma` reproduces that r
 go through log, log1p, exp, erf, erf_inv or pow (`normal`, `truncated_normal`, `exponential`,
 `laplace`, `logistic`, `gumbel`, `multivariate_normal`, `gamma`, `loggamma`, `beta`), eagerly
 and under jit: XLA evaluates those functions with its own polynomials and fused multiply-adds
-(or glibc's scalar log/erf/pow), which `random_xla_math` (float32) and the `xla_math` primitive
-(float64, pow) reproduce operation for operation. `dirichlet` agrees to the last bit or two
-(XLA's CPU reductions add in their own order).
+(or glibc's scalar log/erf/pow), which the `xla_math` primitive reproduces operation for
+operation (`random_xla_math`). `dirichlet` agrees to the last bit or two (XLA's CPU reductions
+add in their own order).
 """
 
 from __future__ import annotations
@@ -37,7 +37,6 @@ from compiler import primitives as P
 from . import ad, batching, core, lax
 from . import numpy as jnp
 from . import random_xla_math as xla_math
-from . import xla_math as xla_exact
 from .core import bind
 from .lax import structural as S
 
@@ -325,20 +324,9 @@ def uniform(key, shape=(), dtype=None, minval=0.0, maxval=1.0):
     return _uniform(k, _shape("uniform", shape), _float_dtype("uniform", dtype), minval, maxval)
 
 
-def _exact(name):
-    """The function as JAX's jit computes it: in float32 XLA's polynomials written with lax
-    (random_xla_math), in float64 the xla_math primitive; the plain primitive otherwise."""
-    f32_version, prim = getattr(xla_math, name), getattr(lax, name)
-
-    def fn(x):
-        if np.dtype(x.dtype) == np.float32:
-            return f32_version(x)
-        return xla_exact.call(name, x) if xla_exact.supports(name, x.dtype) else prim(x)
-
-    return fn
-
-
-_log, _log1p, _exp, _erf, _erf_inv = (_exact(n) for n in ("log", "log1p", "exp", "erf", "erf_inv"))
+# XLA's own log/log1p/exp/erf/erf_inv (the xla_math primitive): bit-identical to JAX
+_log, _log1p, _exp = xla_math.log, xla_math.log1p, xla_math.exp
+_erf, _erf_inv = xla_math.erf, xla_math.erf_inv
 
 
 def _normal(k, shape, dtype):

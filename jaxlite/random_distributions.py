@@ -18,7 +18,6 @@ from compiler import dtypes
 from . import core, lax
 from . import numpy as jnp
 from . import random_xla_math as xla_math
-from . import xla_math as xla_exact
 
 
 def _R():
@@ -35,14 +34,14 @@ def _gamma_one(k, alpha, log_space):
     R = _R()
     dtype = alpha.dtype
     c0 = lambda v: jnp.asarray(v, dtype)  # noqa: E731
-    fma = xla_math.fma if dtype == np.float32 else lambda a, b, c: xla_exact.call("fma", a, b, c)
+    fma = xla_math.fma
     zero, one = c0(0.0), c0(1.0)
     boost_mask = alpha >= one
     alpha_orig = alpha
     alpha = jnp.where(boost_mask, alpha, alpha + one)
     d = alpha - c0(1.0 / 3.0)
     if dtype == np.float64:  # XLA rewrites a / sqrt(d) into a * rsqrt(d)
-        c = c0(1.0 / 3.0) * xla_exact.call("rsqrt", d)
+        c = c0(1.0 / 3.0) * xla_math.rsqrt(d)
     else:
         c = c0(1.0 / 3.0) / lax.sqrt(d)
 
@@ -71,7 +70,7 @@ def _gamma_one(k, alpha, log_space):
         return (R._log(d) + R._log(V)) + log_boost
     samples = one - R._uniform(pair[1], (), dtype, 0.0, 1.0)
     # XLA calls glibc's powf / pow here
-    boost = jnp.where(boost_mask, one, xla_exact.call("pow", samples, one / alpha_orig))
+    boost = jnp.where(boost_mask, one, xla_math.pow(samples, one / alpha_orig))
     return (d * V) * boost
 
 

@@ -80,7 +80,7 @@ _JIT_EXACT_FAST = {("R.exponential(k, (16,), dt)", False), ("R.logistic(k, (16,)
     for e, flag in _SAMPLER_CASES for x64 in (False, True)])
 def test_jit_matches_jax_fixtures(expr, flag, x64):
     """The samplers built on XLA's log/log1p/exp/erf/erf_inv/pow stay exact when compiled
-    (float32: random_xla_math's compositions; float64: the xla_math primitive)."""
+    (the xla_math primitive, fused into the compiled program)."""
     with mode(x64) as dt:
         compiled = jit(lambda k: eval(expr, {"R": R, "jnp": jnp, "k": k, "dt": dt}))  # one compile
         for seed in SEEDS:

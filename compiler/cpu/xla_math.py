@@ -23,6 +23,9 @@ vectoriser must not swap them for libmvec's (different) results.
 - rsqrt (float64): AVX-512's 14-bit estimate and two Newton steps (XLA rewrites a / sqrt(b)
   into a * rsqrt(b)); 1 / sqrt(x), not XLA's bits, on hosts without AVX-512.
 - fma: a * b + c rounded once (what XLA's contracted multiply-adds compute).
+- float32 log, log1p, exp, erf, erf_inv: XLA's own polynomials (Eigen's plog_float and
+  pexp_float, the same rational log1p, its float32 erf rational approximation, Giles'
+  single-precision erf_inv), each described at its emitter.
 
 Every function flushes denormal results to zero, and all but pow denormal operands, as XLA's
 runtime does (it runs with the FTZ and DAZ modes of the floating-point unit on; glibc's pow
@@ -256,6 +259,125 @@ def _rsqrt(m, x):
     return m.sel(special, y0, y)
 
 
+# ---- float32: Eigen/Cephes polynomials with XLA's contractions ---------------------------------
+
+
+def _f32(bits):
+    return float(np.uint32(bits).view(np.float32))
+
+
+_LOGF_P = (0x3D9021BB, 0xBDEBD1B8, 0xBDFE5D4F, 0x3E11E9BF, 0x3E4CCEAC, 0xBE7FFFFC, 0x3DEF251A, 0xBE2AAE50,
+           0x3EAAAAAA)  # fmt: skip
+
+
+def _logf(m, x):
+    """Eigen's plog_float: x = m 2^e with m in [sqrt(1/2), sqrt(2)), a degree-9 polynomial in
+    r = m - 1 evaluated as three interleaved Horner chains, e ln 2 added in two parts."""
+    b, i32 = m.b, ir.IntType(32)
+    p = [m.c(_f32(v)) for v in _LOGF_P]
+    min_norm = m.c(_f32(0x00800000))
+    xc = m.sel(m.lt(min_norm, x), x, min_norm)  # NaN and x <= 0 are fixed up at the end
+    bits = b.bitcast(xc, i32)
+    expo = b.sitofp(b.sub(b.lshr(bits, ir.Constant(i32, 23)), ir.Constant(i32, 127)), f32)
+    mant = b.bitcast(b.or_(b.and_(bits, ir.Constant(i32, 0x807FFFFF)), ir.Constant(i32, 0x3F000000)), f32)
+    below = m.lt(mant, m.c(_f32(0x3F3504F3)))  # m < sqrt(1/2): use 2m and e - 1
+    e = m.sub(m.add(m.c(1.0), expo), m.sel(below, m.c(1.0), m.c(0.0)))
+    r = m.add(m.sub(mant, m.c(1.0)), m.sel(below, mant, m.c(0.0)))
+    r2 = m.mul(r, r)
+    r3 = m.mul(r2, r)
+    y = m.fma(m.fma(r, p[0], p[1]), r, p[6])
+    y1 = m.fma(m.fma(r, p[2], p[3]), r, p[7])
+    y2 = m.fma(m.fma(r, p[4], p[5]), r, p[8])
+    y = m.fma(m.fma(m.fma(y, r3, y1), r3, y2), r3, m.mul(e, m.c(_f32(0xB95E8083))))
+    out = m.fma(e, m.c(_f32(0x3F318000)), m.add(m.fma(r2, m.c(-0.5), r), y))
+    nan = b.bitcast(ir.Constant(i32, -1), f32)  # XLA's NaN here: all bits set
+    out = m.sel(b.fcmp_unordered("ule", x, m.c(0.0)), nan, out)  # x <= 0 or NaN
+    out = m.sel(b.fcmp_ordered("==", x, m.c(np.inf)), m.c(np.inf), out)
+    return m.sel(b.fcmp_ordered("==", x, m.c(0.0)), m.c(-np.inf), out)
+
+
+_LOG1PF_Q = (0x417101AD, 0x42A6185B, 0x435DC32D, 0x439A8CA3, 0x43586D8A, 0x42707982)
+_LOG1PF_P = (0x3EFF40C5, 0x40D284FA, 0x41EF4B9C, 0x4273CC76, 0x426473AD, 0x41A05101)
+
+
+def _log1pf(m, x):
+    big = _logf(m, m.add(x, m.c(1.0)))
+    x2 = m.mul(x, x)
+    q = m.add(x, m.c(_f32(_LOG1PF_Q[0])))
+    for bits in _LOG1PF_Q[1:]:
+        q = m.fma(q, x, m.c(_f32(bits)))
+    p = m.c(float(np.float32(4.527e-05)))
+    for bits in _LOG1PF_P:
+        p = m.fma(p, x, m.c(_f32(bits)))
+    small = m.add(x, m.fma(x2, m.c(-0.5), m.mul(m.mul(x, x2), m.div(p, q))))
+    return m.sel(m.lt(m.intr("fabs", x), m.c(_f32(0x3ED413CD))), small, big)
+
+
+# Giles' single-precision coefficients, constant term first: w < 5 (in w - 2.5) and beyond.
+_ERFINVF_CENTRAL = (1.50140941, 0.246640727, -0.00417768164, -0.00125372503, 0.00021858087,
+                    -4.39150654e-06, -3.5233877e-06, 3.43273939e-07, 2.81022636e-08)  # fmt: skip
+_ERFINVF_TAIL = (2.83297682, 1.00167406, 0.00943887047, -0.0076224613, 0.00573950773,
+                 -0.00367342844, 0.00134934322, 0.000100950558, -0.000200214257)  # fmt: skip
+
+
+def _erf_invf(m, x):
+    w = m.neg(_log1pf(m, m.mul(x, m.neg(x))))
+    central = m.lt(w, m.c(5.0))
+    t = m.sel(central, m.add(w, m.c(-2.5)), m.add(m.intr("sqrt", w), m.c(-3.0)))
+    coef = [m.sel(central, m.c(float(np.float32(a))), m.c(float(np.float32(g))))
+            for a, g in zip(_ERFINVF_CENTRAL, _ERFINVF_TAIL)]  # fmt: skip
+    p = coef[-1]
+    for c in reversed(coef[:-1]):
+        p = m.fma(p, t, c)
+    at_one = m.b.fcmp_ordered("==", m.intr("fabs", x), m.c(1.0))
+    return m.sel(at_one, m.mul(x, m.c(np.inf)), m.mul(p, x))
+
+
+_ERFF_NUM = (0x39702D51, 0x3B5F5DA2, 0x3D50B6EB, 0x3E3DA740, 0x3F906EBA)
+_ERFF_DEN = (0xB3FD3906, 0x37C588DF, 0x3A856D28, 0x3C6687D4, 0x3DE34C21, 0x3EFEB44A)
+
+
+def _erff(m, x):
+    """A rational approximation in x^2 with explicit FMAs (XLA's float32 erf emitter); +-1 from
+    |x| >= 3.832."""
+    x2 = m.mul(x, x)
+    num = m.fma(x2, m.c(_f32(_ERFF_NUM[0])), m.c(_f32(_ERFF_NUM[1])))
+    for bits in _ERFF_NUM[2:]:
+        num = m.fma(x2, num, m.c(_f32(bits)))
+    den = m.fma(x2, m.c(_f32(_ERFF_DEN[0])), m.c(_f32(_ERFF_DEN[1])))
+    for bits in _ERFF_DEN[2:]:
+        den = m.fma(x2, den, m.c(_f32(bits)))
+    den = m.fma(x2, den, m.c(1.0))
+    one = m.sel(m.lt(x, m.c(0.0)), m.c(-1.0), m.c(1.0))
+    saturated = m.b.fcmp_ordered(">=", m.intr("fabs", x), m.c(_f32(0x407547CB)))
+    return m.sel(saturated, one, m.div(m.mul(x, num), den))
+
+
+_EXPF_P = (0x39506967, 0x3AB743CE, 0x3C088908, 0x3D2AA9C1, 0x3E2AAAAA)
+
+
+def _expf(m, x):
+    """Eigen's pexp_float (Cephes expf): x clamped to [-87.8, 88.8], n = floor(x log2(e) + 1/2)
+    clamped to [-127, 127], r = x - n ln 2 in two parts, a degree-7 polynomial, times 2^n."""
+    b, i32 = m.b, ir.IntType(32)
+    lo, hi = m.c(float(np.float32(-87.8))), m.c(float(np.float32(88.8)))
+    x = m.sel(m.lt(x, lo), lo, x)
+    x = m.sel(b.fcmp_ordered(">", x, hi), hi, x)
+    n = m.intr("floor", m.fma(x, m.c(_f32(0x3FB8AA3B)), m.c(0.5)))
+    n = m.sel(m.lt(n, m.c(-127.0)), m.c(-127.0), n)
+    n = m.sel(b.fcmp_ordered(">", n, m.c(127.0)), m.c(127.0), n)
+    r = m.fma(m.c(-_f32(0x3F318000)), n, x)
+    r = m.fma(m.c(-_f32(0xB95E8083)), n, r)
+    y = m.fma(r, m.c(_f32(_EXPF_P[0])), m.c(_f32(_EXPF_P[1])))
+    for bits in _EXPF_P[2:]:
+        y = m.fma(y, r, m.c(_f32(bits)))
+    y = m.fma(y, r, m.c(0.5))
+    y = m.add(m.c(1.0), m.fma(y, m.mul(r, r), r))
+    sat = m.cx.declare("llvm.fptosi.sat.i32.f32", i32, [f32])
+    scale = b.shl(b.add(b.call(sat, [n]), ir.Constant(i32, 127)), ir.Constant(i32, 23))
+    return m.mul(y, b.bitcast(scale, f32))
+
+
 # ---- The emitter ------------------------------------------------------------------------------
 
 
@@ -263,12 +385,16 @@ def _pow(m, x, y):
     return m.glibc("pow32" if m.t is f32 else "pow64", x, y)
 
 
+def _by_type(for_f32, for_f64):
+    return lambda m, *xs: (for_f32 if m.t is f32 else for_f64)(m, *xs)
+
+
 _EMIT = {
-    "log": lambda m, x: m.glibc("log", x),
-    "log1p": _log1p,
-    "exp": _exp,
-    "erf": lambda m, x: m.glibc("erf", x),
-    "erf_inv": _erf_inv,
+    "log": _by_type(_logf, lambda m, x: m.glibc("log", x)),
+    "log1p": _by_type(_log1pf, _log1p),
+    "exp": _by_type(_expf, _exp),
+    "erf": _by_type(_erff, lambda m, x: m.glibc("erf", x)),
+    "erf_inv": _by_type(_erf_invf, _erf_inv),
     "pow": _pow,
     "rsqrt": _rsqrt,
     "fma": lambda m, x, y, z: m.fma(x, y, z),

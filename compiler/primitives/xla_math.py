@@ -21,11 +21,11 @@ _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
 
 # fn -> (number of operands, dtypes it is defined for)
 FUNCTIONS = {
-    "log": (1, (_F64,)),
-    "log1p": (1, (_F64,)),
-    "exp": (1, (_F64,)),
-    "erf": (1, (_F64,)),
-    "erf_inv": (1, (_F64,)),
+    "log": (1, (_F32, _F64)),
+    "log1p": (1, (_F32, _F64)),
+    "exp": (1, (_F32, _F64)),
+    "erf": (1, (_F32, _F64)),
+    "erf_inv": (1, (_F32, _F64)),
     "pow": (2, (_F32, _F64)),
     "rsqrt": (1, (_F64,)),
     "fma": (3, (_F32, _F64)),
