@@ -39,6 +39,7 @@ jaxlite and jit all give the same bits.
 from __future__ import annotations
 
 import ctypes
+import functools
 import hashlib
 import threading
 
@@ -52,10 +53,20 @@ from .types import f32, f64
 _GLIBC = {"log": "log", "erf": "erf", "pow64": "pow", "pow32": "powf"}
 
 
+@functools.cache
+def _libm():
+    try:
+        return ctypes.CDLL("libm.so.6")
+    except OSError:
+        return None
+
+
 def symbols():
     """[(our symbol, address)] of the glibc functions the emitter calls (registered in
-    target._init, so that objects loaded from the disk cache link too)."""
-    libm = ctypes.CDLL("libm.so.6")
+    target._init, so that objects loaded from the disk cache link too); none without glibc."""
+    libm = _libm()
+    if libm is None:
+        return []
     return [
         (f"jaxlite_glibc_{ours}", ctypes.cast(getattr(libm, name), ctypes.c_void_p).value)
         for ours, name in _GLIBC.items()
@@ -99,6 +110,8 @@ class _Ops:
         return self.b.call(fn, list(xs))
 
     def glibc(self, name, *xs):
+        if _libm() is None:  # an unresolved symbol would abort the process at link time
+            raise RuntimeError(f"xla_math: XLA calls glibc's {_GLIBC[name]} here, and libm.so.6 is not loadable")
         fn = self.cx.declare(f"jaxlite_glibc_{name}", self.t, [self.t] * len(xs))
         return self.b.call(fn, list(xs))
 
