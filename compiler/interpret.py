@@ -404,6 +404,7 @@ for _module, _table in (
     ("interpret_collectives", "COLLECTIVE_IMPLS"),
     ("interpret_control", "CONTROL_IMPLS"),
     ("interpret_random", "RANDOM_IMPLS"),
+    ("interpret_xla_math", "XLA_MATH_IMPLS"),
     ("interpret_conv", "WINDOW_IMPLS"),
 ):
     impl_rules.update(getattr(importlib.import_module(f"{__package__}.{_module}"), _table))

@@ -15,13 +15,13 @@ JAX (mantissa filling for uniforms, inverse erf for normals, ...).
 
 Bit-identical to JAX (float32 and float64): keys, `split`, `fold_in`, `bits`, `uniform` (XLA
 fuses its scaling `u * (max - min) + min` into one FMA; `_fma` reproduces that rounding),
-`bernoulli`, `randint`, `permutation`, `choice`, `categorical` and `poisson`. In float32 also
-the samplers that go through log, log1p, exp, erf or erf_inv (`normal`, `truncated_normal`,
-`exponential`, `laplace`, `logistic`, `gumbel`, `multivariate_normal`, `gamma` for alpha >= 1,
-`loggamma`, `beta`): XLA evaluates those functions with its own polynomials, which
-`random_xla_math` reproduces operation for operation. In float64 (XLA calls glibc's log/exp
-where NumPy has its own loops) and for float32 gamma with alpha < 1 (XLA's powf) they agree to
-the last bit or two, as does `dirichlet` (XLA's CPU reductions add in their own order).
+`bernoulli`, `randint`, `permutation`, `choice`, `categorical`, `poisson`, and the samplers that
+go through log, log1p, exp, erf, erf_inv or pow (`normal`, `truncated_normal`, `exponential`,
+`laplace`, `logistic`, `gumbel`, `multivariate_normal`, `gamma`, `loggamma`, `beta`), eagerly
+and under jit: XLA evaluates those functions with its own polynomials and fused multiply-adds
+(or glibc's scalar log/erf/pow), which the `xla_math` primitive reproduces operation for
+operation (`random_xla_math`). `dirichlet` agrees to the last bit or two (XLA's CPU reductions
+add in their own order).
 """
 
 from __future__ import annotations
@@ -324,13 +324,9 @@ def uniform(key, shape=(), dtype=None, minval=0.0, maxval=1.0):
     return _uniform(k, _shape("uniform", shape), _float_dtype("uniform", dtype), minval, maxval)
 
 
-def _exact(name):
-    """XLA's own float32 log/log1p/erf_inv (bit-identical to JAX), the primitive otherwise."""
-    fast, prim = getattr(xla_math, name), getattr(lax, name)
-    return lambda x: fast(x) if np.dtype(x.dtype) == np.float32 else prim(x)
-
-
-_log, _log1p, _exp, _erf, _erf_inv = (_exact(n) for n in ("log", "log1p", "exp", "erf", "erf_inv"))
+# XLA's own log/log1p/exp/erf/erf_inv (the xla_math primitive): bit-identical to JAX
+_log, _log1p, _exp = xla_math.log, xla_math.log1p, xla_math.exp
+_erf, _erf_inv = xla_math.erf, xla_math.erf_inv
 
 
 def _normal(k, shape, dtype):

@@ -1,9 +1,9 @@
 """Samplers built on rejection loops: gamma (and loggamma, beta, dirichlet) and poisson.
 
 They consume keys exactly as JAX does (one key per gamma element, split from the caller's key;
-Poisson's loops split a key per round), so they follow JAX's streams; in float32 gamma (alpha
->= 1), loggamma and beta are bit-identical to JAX (XLA's log/exp and FMA contractions
-reproduced), the rest to a few ulp (see `jaxlite.random`'s docstring). Unlike JAX, gamma has
+Poisson's loops split a key per round), so they follow JAX's streams; gamma, loggamma and beta
+are bit-identical to JAX in float32 and float64 (XLA's log/exp/pow/rsqrt and FMA contractions
+reproduced), dirichlet to a few ulp (see `jaxlite.random`'s docstring). Unlike JAX, gamma has
 no implicit-reparameterisation gradient with respect to `a` yet.
 """
 
@@ -34,13 +34,16 @@ def _gamma_one(k, alpha, log_space):
     R = _R()
     dtype = alpha.dtype
     c0 = lambda v: jnp.asarray(v, dtype)  # noqa: E731
-    fma = xla_math.fma if dtype == np.float32 else lambda a, b, c: a * b + c
+    fma = xla_math.fma
     zero, one = c0(0.0), c0(1.0)
     boost_mask = alpha >= one
     alpha_orig = alpha
     alpha = jnp.where(boost_mask, alpha, alpha + one)
     d = alpha - c0(1.0 / 3.0)
-    c = c0(1.0 / 3.0) / lax.sqrt(d)
+    if dtype == np.float64:  # XLA rewrites a / sqrt(d) into a * rsqrt(d)
+        c = c0(1.0 / 3.0) * xla_math.rsqrt(d)
+    else:
+        c = c0(1.0 / 3.0) / lax.sqrt(d)
 
     def cond_fn(state):
         _, X, V, U = state
@@ -66,7 +69,8 @@ def _gamma_one(k, alpha, log_space):
         log_boost = jnp.where(boost_mask | (log_samples == zero), zero, log_samples * (one / alpha_orig))
         return (R._log(d) + R._log(V)) + log_boost
     samples = one - R._uniform(pair[1], (), dtype, 0.0, 1.0)
-    boost = jnp.where(boost_mask, one, lax.pow(samples, one / alpha_orig))
+    # XLA calls glibc's powf / pow here
+    boost = jnp.where(boost_mask, one, xla_math.pow(samples, one / alpha_orig))
     return (d * V) * boost
 
 

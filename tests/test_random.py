@@ -68,19 +68,24 @@ def test_matches_jax_fixtures(expr, exact, x64):
             check(run(expr, seed, dt), decode(*FIXTURES[(expr, x64, True, seed)]), _exact(exact, x64))
 
 
-_X32_EXACT = [e for e, exact in CASES if exact == "x32"]
-_JIT_EXACT_FAST = ["R.exponential(k, (16,), dt)", "R.logistic(k, (16,), dt)"]
+_MATH = ("normal", "exponential", "gumbel", "gamma", "laplace", "logistic", "beta", "dirichlet")
+_SAMPLER_CASES = [(e, flag) for e, flag in CASES if any(name in e for name in _MATH)]
+_JIT_EXACT_FAST = {("R.exponential(k, (16,), dt)", False), ("R.logistic(k, (16,), dt)", False),
+                   ("R.normal(k, (16,), dt)", True), ("R.gamma(k, 3.0, (5,), dt)", True)}
 
 
-@pytest.mark.parametrize("expr", [
-    e if e in _JIT_EXACT_FAST else pytest.param(e, marks=pytest.mark.slow) for e in _X32_EXACT])
-def test_jit_matches_jax_fixtures_bit_for_bit(expr):
-    """The float32 samplers built on XLA's log/log1p/erf_inv stay exact when compiled."""
-    with mode(False) as dt:
+@pytest.mark.parametrize("expr,flag,x64", [
+    pytest.param(e, flag, x64, id=f"{e}-{'x64' if x64 else 'x32'}",
+                 marks=() if (e, x64) in _JIT_EXACT_FAST else pytest.mark.slow)
+    for e, flag in _SAMPLER_CASES for x64 in (False, True)])
+def test_jit_matches_jax_fixtures(expr, flag, x64):
+    """The samplers built on XLA's log/log1p/exp/erf/erf_inv/pow stay exact when compiled
+    (the xla_math primitive, fused into the compiled program)."""
+    with mode(x64) as dt:
         compiled = jit(lambda k: eval(expr, {"R": R, "jnp": jnp, "k": k, "dt": dt}))  # one compile
         for seed in SEEDS:
             out = np.asarray(compiled(R.PRNGKey(seed)))
-            check(out, decode(*FIXTURES[(expr, False, True, seed)]), True)
+            check(out, decode(*FIXTURES[(expr, x64, True, seed)]), _exact(flag, x64))
 
 
 @pytest.mark.parametrize("x64", [False, True], ids=["x32", "x64"])

@@ -1,7 +1,7 @@
-"""jaxlite.random_xla_math: XLA CPU's float32 log/log1p/exp/erf/erf_inv, bit for bit.
-
-The fma emulation is checked against exact rational arithmetic (no JAX needed); the functions
-against live JAX on many inputs when JAX is installed, and compiled against eager everywhere.
+"""jaxlite.random_xla_math: the functions jaxlite.random computes as JAX's jit does (the xla_math
+primitive), seen from jaxlite: bit for bit against live JAX when installed, the fma against
+exact rational arithmetic, eager == jit, derivatives and vmap. The primitive's own comparison
+with JAX over each function's domain and edge values is tests/compiler/test_cpu_xla_math.py.
 """
 
 from fractions import Fraction
@@ -10,6 +10,10 @@ import numpy as np
 import pytest
 
 from jaxlite import random_xla_math as M
+from jaxlite import xla_math as X
+from jaxlite.ad_api import grad, jvp
+from jaxlite.batching import vmap
+from jaxlite.config import config
 from jaxlite.jit import jit
 
 
@@ -80,3 +84,82 @@ def test_compiled_equals_eager(name):
     x = _INPUTS[name](u).astype(np.float32)
     fn = getattr(M, name)
     np.testing.assert_array_equal(_bits(jit(fn)(x)), _bits(fn(x)))
+
+
+# ---- The xla_math primitive (float64 and pow/fma) seen from jaxlite ---------------------------
+
+_F64_DOMAINS = {"log": (0.1, 5.0), "log1p": (-0.6, 3.0), "exp": (-30.0, 30.0), "erf": (-3.0, 3.0),
+                "erf_inv": (-0.95, 0.95), "rsqrt": (0.1, 5.0)}
+
+
+@pytest.fixture
+def x64():
+    old = config.jax_enable_x64
+    config.update("jax_enable_x64", True)
+    yield
+    config.update("jax_enable_x64", old)
+
+
+@pytest.mark.parametrize("fn", sorted(_F64_DOMAINS))
+def test_primitive_eager_equals_jit_and_is_close_to_the_math(x64, fn):
+    lo, hi = _F64_DOMAINS[fn]
+    x = np.random.default_rng(3).uniform(lo, hi, 3000)
+    eager = np.asarray(X.call(fn, x))
+    np.testing.assert_array_equal(np.asarray(jit(lambda v: X.call(fn, v))(x)).view(np.uint64),
+                                  eager.view(np.uint64))
+    from scipy import special
+
+    exact = {"log": np.log, "log1p": np.log1p, "exp": np.exp, "erf": special.erf,
+             "erf_inv": special.erfinv, "rsqrt": lambda v: 1 / np.sqrt(v)}[fn](x)
+    rtol = {"log1p": 5e-14, "erf_inv": 5e-14}.get(fn, 4e-16)  # XLA's own approximations
+    np.testing.assert_allclose(eager, exact, rtol=rtol, atol=0)
+
+
+@pytest.mark.parametrize("fn", sorted(_F64_DOMAINS))
+def test_primitive_derivative_is_the_function_derivative(x64, fn):
+    lo, hi = _F64_DOMAINS[fn]
+    x = np.linspace(lo, hi, 7)
+    h = 1e-6
+    _, tangent = jvp(lambda v: X.call(fn, v), (x,), (np.ones_like(x),))
+    central = (np.asarray(X.call(fn, x + h)) - np.asarray(X.call(fn, x - h))) / (2 * h)
+    np.testing.assert_allclose(np.asarray(tangent), central, rtol=1e-7, atol=1e-8)
+
+
+def test_pow_and_fma_derivatives_and_vmap(x64):
+    x, y = np.array([0.5, 1.5, 2.0]), np.array([-1.0, 0.5, 3.0])
+    gx, gy = grad(lambda a, b: X.call("pow", a, b).sum(), argnums=(0, 1))(x, y)
+    np.testing.assert_allclose(np.asarray(gx), y * x ** (y - 1), rtol=1e-13)
+    np.testing.assert_allclose(np.asarray(gy), np.log(x) * x**y, rtol=1e-13)
+    assert float(grad(lambda a: X.call("pow", a, 0.0))(0.0)) == 0.0  # 0^0: 0, as lax.pow
+    ga, gb, gc = grad(lambda a, b, c: X.call("fma", a, b, c).sum(), argnums=(0, 1, 2))(x, y, x)
+    np.testing.assert_array_equal(np.asarray(ga), y)
+    np.testing.assert_array_equal(np.asarray(gb), x)
+    np.testing.assert_array_equal(np.asarray(gc), np.ones(3))
+    batched = vmap(lambda a: X.call("pow", a, np.float64(0.5)))(np.stack([x, y * y]))
+    np.testing.assert_array_equal(np.asarray(batched), np.stack([X.call("pow", x, 0.5), X.call("pow", y * y, 0.5)]))
+    ft = vmap(lambda a, c: X.call("fma", a, np.float64(3.0), c), in_axes=(0, None))(np.stack([x, y]), x)
+    np.testing.assert_array_equal(np.asarray(ft), np.stack([X.call("fma", x, 3.0, x), X.call("fma", y, 3.0, x)]))
+
+
+def test_float32_pow_and_fma_are_the_primitive_too():
+    x = np.linspace(0.05, 0.95, 50, dtype=np.float32)
+    out = np.asarray(X.call("pow", x, np.float32(1 / 0.3)))
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out, x.astype(np.float64) ** (1 / np.float32(0.3)), rtol=1e-6)
+    with pytest.raises(TypeError, match=r"xla_math\[fn=rsqrt\]: is defined for float64 only"):
+        X.call("rsqrt", x)
+
+
+def test_grad_flows_through_float64_samplers(x64):
+    from jaxlite import random as R
+
+    k = R.PRNGKey(5)
+    # truncated_normal's bounds enter through erf; its gradient is finite and jit agrees
+    g = grad(lambda lo: R.truncated_normal(k, lo, 2.0, (4,), np.float64).sum())(-1.0)
+    assert np.isfinite(float(g))
+    np.testing.assert_array_equal(np.asarray(jit(lambda kk: R.normal(kk, (64,), np.float64))(k)),
+                                  np.asarray(R.normal(k, (64,), np.float64)))
+    keys = R.split(k, 3)
+    batched = vmap(lambda kk: R.exponential(kk, (5,), np.float64))(keys)
+    np.testing.assert_array_equal(np.asarray(batched),
+                                  np.stack([np.asarray(R.exponential(kk, (5,), np.float64)) for kk in keys]))

@@ -96,6 +96,10 @@ case("bitcast_convert_type", P.bitcast_convert_type_p,
      lambda x: lax.bitcast_convert_type(x, np.int32), normal(M))
 case("stop_gradient", P.stop_gradient_p, lambda x: bind(P.stop_gradient_p, x) * 2, normal(M))
 case("iota", P.iota_p, lambda x: x + lax.broadcasted_iota(f32, x.shape, 1), normal(M))
+case("xla_math_pow", P.xla_math_p, lambda x, y: bind(P.xla_math_p, x, y, fn="pow"),
+     concat_gens(uniform(0.5, 2), normal(M)))
+case("xla_math_fma_scalar", P.xla_math_p, lambda x, y, z: bind(P.xla_math_p, x, y, z, fn="fma"),
+     concat_gens(normal(M), normal(()), normal(M)))
 
 # ---- Reductions ---------------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from llvmlite import ir
 
 from .. import dtypes
 from .. import primitives as P
-from . import special_math, vecmath
+from . import special_math, vecmath, xla_math
 from .types import const, f16, f32, f64, i1, i64, reg_type
 
 
@@ -431,6 +431,7 @@ EMITTERS = {
     P.lgamma_p: _unary_libm("lgamma"),
     P.erf_inv_p: special_math.erf_inv,  # polynomial guess + Halley steps (special_math.py)
     P.digamma_p: special_math.digamma,
+    P.xla_math_p: xla_math.emit,  # XLA's own operation sequences (xla_math.py)
     P.not_p: not_,
     P.copy_p: copy,
     P.stop_gradient_p: copy,

@@ -15,7 +15,7 @@ import threading
 import llvmlite
 import llvmlite.binding as llvm
 
-from . import blas, lapack, parallel
+from . import blas, lapack, parallel, xla_math
 
 _lock = threading.RLock()  # llvmlite serialises compilation anyway; loading must not interleave
 
@@ -28,7 +28,7 @@ def _init():
     llvm.add_symbol("jaxlite_dgemm", blas.address("dgemm"))
     llvm.add_symbol("jaxlite_cgemm", blas.address("cgemm"))
     llvm.add_symbol("jaxlite_zgemm", blas.address("zgemm"))
-    for name, address in parallel.symbols() + lapack.symbols():
+    for name, address in parallel.symbols() + lapack.symbols() + xla_math.symbols():
         llvm.add_symbol(name, address)
     # BLAS policy (see cpu/parallel): one thread, raised per call for large products only.
     parallel.BLAS_SET_THREADS.value = blas.set_threads_address() or None

@@ -18,3 +18,4 @@ from .random import *  # noqa: F401,F403
 from .control import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from .callbacks import *  # noqa: F401,F403
+from .xla_math import *  # noqa: F401,F403

@@ -379,10 +379,11 @@ def test_every_interpreter_primitive_has_a_test():
     from compiler.interpret_indexing import INDEXING_IMPLS
     from compiler.interpret_linalg import LINALG_IMPLS
     from compiler.interpret_random import RANDOM_IMPLS  # tests/compiler/test_interpret_random.py
+    from compiler.interpret_xla_math import XLA_MATH_IMPLS  # tests/compiler/test_cpu_xla_math.py
 
     # Those families are tested beside their own modules.
     elsewhere = set().union(INDEXING_IMPLS, LINALG_IMPLS, CALL_IMPLS, AD_IMPLS, COLLECTIVE_IMPLS,
-                            RANDOM_IMPLS, CONTROL_IMPLS, WINDOW_IMPLS)
+                            RANDOM_IMPLS, CONTROL_IMPLS, WINDOW_IMPLS, XLA_MATH_IMPLS)
     own = {p.name for p in P.ALL_PRIMITIVES if p not in elsewhere}
     untested = own - TESTED_HERE - TESTED_IN_STRUCTURAL_FILE
     assert not untested, f"interpret.py rules without a test: {sorted(untested)}"
