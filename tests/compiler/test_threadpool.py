@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import threading
 
@@ -92,22 +93,39 @@ def test_split_gemms_and_kernels_from_many_python_threads(threads, monkeypatch):
     assert not errors, errors[0]
 
 
+_FORK_CHILD = """
+import os, sys
+import numpy as np
+import jaxlite.numpy as jnp
+from compiler.cpu import parallel, threadpool
+from jaxlite.jit import jit
+
+parallel.set_num_threads(2)
+parallel.set_grain(1)
+f = jit(lambda x: jnp.exp(-x * x) * 3.0)
+x = np.linspace(-2, 2, 80_000, dtype=np.float32)
+want = np.asarray(f(x))  # the parent's pool is running now
+assert threadpool.STATE[threadpool.WORKERS] >= 1
+pid = os.fork()
+if pid == 0:  # the child: none of the parent's workers exist here
+    code = 1
+    try:
+        ok = threadpool.STATE[threadpool.WORKERS] == 0
+        for _ in range(20):
+            ok = ok and np.array_equal(np.asarray(f(x)), want)
+        code = 0 if ok and threadpool.STATE[threadpool.WORKERS] >= 1 else 3
+    finally:
+        os._exit(code)
+_, status = os.waitpid(pid, 0)
+sys.exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 2)
+"""
+
+
 @pytest.mark.skipif(not hasattr(os, "fork") or sys.platform == "darwin", reason="needs fork")
-def test_a_forked_child_starts_its_own_workers(threads):
-    threads(2)
-    f = jit(lambda x: jnp.exp(-x * x) * 3.0)
-    x = np.linspace(-2, 2, 80_000, dtype=np.float32)
-    want = np.asarray(f(x))  # the parent's pool is running now
-    assert threadpool.STATE[threadpool.WORKERS] >= 1
-    pid = os.fork()
-    if pid == 0:  # the child: none of the parent's workers exist here
-        code = 1
-        try:
-            ok = threadpool.STATE[threadpool.WORKERS] == 0
-            for _ in range(20):
-                ok = ok and np.array_equal(np.asarray(f(x)), want)
-            code = 0 if ok and threadpool.STATE[threadpool.WORKERS] >= 1 else 1
-        finally:
-            os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+def test_a_forked_child_starts_its_own_workers(tmp_path):
+    # in a fresh interpreter: this test process may hold other libraries' threads (JAX's)
+    env = {**os.environ, "JAXLITE_CACHE_DIR": str(tmp_path)}
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env["PYTHONPATH"] = os.pathsep.join([root, env.get("PYTHONPATH", "")])
+    done = subprocess.run([sys.executable, "-c", _FORK_CHILD], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
