@@ -2,17 +2,17 @@
 
     void jaxlite_parallel_for(thunk, ptr *args, i64 n, i64 extent, i64 work, i64 align)
 
-T = min(threads, work // grain, extent, MAX_THREADS) chunks of [0, extent); T == 1 runs the
-thunk once over everything (init loops included). Otherwise the init loops run once, the job is
-published to the pool's workers, and the caller and the workers claim chunks from one shared
-counter until none is left. The caller then waits only for chunks that were claimed: a worker
+T = min(threads, work // grain, extent, MAX_THREADS) threads; T == 1 runs the thunk once over
+everything (init loops included). Otherwise [0, extent) is cut into min(T * CHUNKS_PER_THREAD,
+extent) chunks, the init loops run once, the job is published to the pool's workers, and the
+caller and the workers claim chunks from one shared counter until none is left. The caller then waits only for chunks that were claimed: a worker
 that a busy machine does not schedule in time costs nothing but its share of the work.
 
 Why a pool: the earlier version started T - 1 detached threads per call. A thread costs
 ~30-60 us of CPU to create, and each new thread's first BLAS call sets up OpenBLAS's
 per-thread buffers again (page faults), so splitting the MLP train step's gemms cost ~3 ms of
 CPU a step (6.3 -> 9.3 ms) and lost. Persistent workers keep their stacks, BLAS buffers and
-caches. They never spin for long: between jobs a worker polls briefly (`SPIN` rounds), then
+caches. They never spin for long: between jobs a worker polls briefly (`WORKER_SPIN`), then
 sleeps in the kernel (a futex on Linux, sched_yield polling elsewhere), so an idle or
 descheduled pool takes no CPU from other processes, unlike OpenBLAS's own spinning pool.
 
@@ -54,7 +54,15 @@ DONE, WAITING = 24, 25
 STATE = (ctypes.c_int64 * 32)()
 CLOSED = 0x7FFFFFFF
 MAX_POOL_ARGS = 256  # kernels with more buffers run serially (the worker's block is fixed-size)
-SPIN = 2000  # polls (with a pause hint) of a futex word before sleeping on it
+# Polls (with a pause hint, ~25 ns each) of a futex word before sleeping on it. An idle worker
+# polls ~0.2 ms: the train step's jobs come closer together than that, and a worker that has
+# gone to sleep takes tens of microseconds to wake. A caller waiting for the last chunks polls
+# less: if a worker shares its core, polling takes that core from the worker.
+WORKER_SPIN, CALLER_SPIN = 8000, 1000
+# Chunks per thread: a job is cut finer than one chunk per thread so that the threads balance
+# when one of them runs slower (a busy machine, a worker that woke late): whoever is free takes
+# the next chunk. Each gemm chunk re-packs the shared operand (~5% of a chunk at two per thread).
+CHUNKS_PER_THREAD = 2
 _FUTEX_SYSCALL = {"x86_64": 202, "amd64": 202, "aarch64": 98, "arm64": 98}
 FUTEX_WAIT, FUTEX_WAKE = 128, 129  # the _PRIVATE variants
 
@@ -178,8 +186,8 @@ class _Em:
         c = lambda v: ir.Constant(i64, v)  # noqa: E731
         self.b.call(syscall, [c(nr), self.word32(k), c(op), val, null, null, c(0)])
 
-    def wait_while_equal(self, k, value, sleepers_word, name):
-        """Return once word32 k != value: poll SPIN times, then sleep on it (counted in
+    def wait_while_equal(self, k, value, sleepers_word, name, spin):
+        """Return once word32 k != value: poll `spin` times, then sleep on it (counted in
         `sleepers_word`, so the waker knows to make the wake-up call)."""
         b = self.b
         head, poll, check, sleep, out = (self.block(name + x) for x in ("_head", "_poll", "_check", "_sleep", "_out"))
@@ -194,7 +202,7 @@ class _Em:
             b.call(_decl(self.module, "llvm.x86.sse2.pause", ir.VoidType(), []), [])
         nxt = b.add(i, ir.Constant(i64, 1))
         i.add_incoming(nxt, poll)
-        b.cbranch(b.icmp_signed("<", nxt, ir.Constant(i64, SPIN)), head, check)
+        b.cbranch(b.icmp_signed("<", nxt, ir.Constant(i64, spin)), head, check)
         b.position_at_end(check)
         self.rmw("add", sleepers_word, ir.Constant(i64, 1))
         b.branch(sleep)
@@ -271,7 +279,7 @@ def _emit_worker(module, claim):
     b.position_at_end(loop)
     seen = b.phi(i32)
     seen.add_incoming(start, entry)
-    em.wait_while_equal(GEN, seen, SLEEPERS, "idle")
+    em.wait_while_equal(GEN, seen, SLEEPERS, "idle", WORKER_SPIN)
     g = em.load(GEN, i32)
     b.call(claim, [b.zext(g, i64), blk])
     seen.add_incoming(g, b.block)
@@ -306,11 +314,14 @@ def parallel_for(module):
     for cap in (nt, extent, ir.Constant(i64, parallel.MAX_THREADS)):
         t = b.select(b.icmp_signed("<", cap, t), cap, t)
     t = b.select(b.icmp_signed("<", t, one), one, t)
+    threads = t
+    t = b.mul(t, ir.Constant(i64, CHUNKS_PER_THREAD))  # the job's chunks
+    t = b.select(b.icmp_signed("<", extent, t), extent, t)
     serial, try_pool, got_pool, run, unlock_serial = (
         em.block(x) for x in ("serial", "try_pool", "got_pool", "run", "unlock_serial")
     )
     small = b.icmp_signed("<=", n, ir.Constant(i64, MAX_POOL_ARGS))
-    b.cbranch(b.and_(b.icmp_signed(">", t, one), small), try_pool, serial)
+    b.cbranch(b.and_(b.icmp_signed(">", threads, one), small), try_pool, serial)
 
     b.position_at_end(serial)  # the whole range in one call, init loops included
     em.fill(blk, args, n, zero, extent, one)
@@ -323,7 +334,7 @@ def parallel_for(module):
 
     b.position_at_end(got_pool)
     gen_now = em.load(GEN, i32)
-    want = b.sub(t, one)
+    want = b.sub(threads, one)
 
     def spawn(_):
         rc = b.call(create, [tid, ir.Constant(ptr, None), worker, b.inttoptr(b.zext(gen_now, i64), ptr)])
@@ -367,7 +378,7 @@ def parallel_for(module):
     done = em.load(DONE, i32)
     b.cbranch(b.icmp_signed("<", done, t32), check, out)
     b.position_at_end(check)
-    em.wait_while_equal(DONE, done, WAITING, "join")
+    em.wait_while_equal(DONE, done, WAITING, "join", CALLER_SPIN)
     b.branch(wait)
     b.position_at_end(out)
     em.store(BUSY, zero)
