@@ -5,16 +5,17 @@
 T = min(threads, work // grain, extent, MAX_THREADS) threads; T == 1 runs the thunk once over
 everything (init loops included). Otherwise [0, extent) is cut into min(T * CHUNKS_PER_THREAD,
 extent) chunks, the init loops run once, the job is published to the pool's workers, and the
-caller and the workers claim chunks from one shared counter until none is left. The caller then waits only for chunks that were claimed: a worker
-that a busy machine does not schedule in time costs nothing but its share of the work.
+caller and the workers claim chunks from one shared counter until none is left. The caller then
+waits only for chunks that were claimed: a worker that a busy machine does not schedule in time
+costs nothing but its share of the work.
 
-Why a pool: the earlier version started T - 1 detached threads per call. A thread costs
-~30-60 us of CPU to create, and each new thread's first BLAS call sets up OpenBLAS's
-per-thread buffers again (page faults), so splitting the MLP train step's gemms cost ~3 ms of
-CPU a step (6.3 -> 9.3 ms) and lost. Persistent workers keep their stacks, BLAS buffers and
-caches. They never spin for long: between jobs a worker polls briefly (`WORKER_SPIN`), then
-sleeps in the kernel (a futex on Linux, sched_yield polling elsewhere), so an idle or
-descheduled pool takes no CPU from other processes, unlike OpenBLAS's own spinning pool.
+Why a pool: the earlier version created T - 1 detached threads per call (each with a cold stack,
+cold caches and, for gemm chunks, OpenBLAS's per-thread set-up), and the caller polled with
+sched_yield for them. Splitting the MLP train step's gemms that way cost ~3 ms more CPU a step
+(6.3 -> 9.3 ms) and lost; on this pool the same split costs about the CPU of one thread.
+Workers never spin for long: between jobs a worker polls briefly (`WORKER_SPIN`, ~0.2 ms), then
+sleeps in the kernel (a futex on Linux, sched_yield polling elsewhere), so an idle pool takes no
+CPU from other processes, unlike OpenBLAS's own spinning pool.
 
 Jobs and workers meet in one process-wide state block (`STATE`, owned by Python so that a
 forked child can reset it, see `_after_fork`):
@@ -27,7 +28,7 @@ forked child can reset it, see `_after_fork`):
     GEN        the generation as a 32-bit futex word that sleeping workers wait on
     SLEEPERS   workers asleep on GEN (the caller only makes the wake-up syscall when > 0)
     DONE       chunks finished (32-bit futex word the caller may sleep on)
-    WAITING    1 while the caller sleeps on DONE
+    WAITING    non-zero while the caller sleeps on DONE
 
 A job is published by closing WORD (next = CLOSED) before its fields are written and opening it
 after, so a worker's claim sees either the whole new job or fails its compare-and-swap.
@@ -46,7 +47,7 @@ from llvmlite import ir
 
 from .types import i32, i64, ptr
 
-# state words (i64 each); the groups sit on separate cache lines
+# state words (i64 each); the groups are 64 bytes apart (a cache line)
 BUSY, WORKERS = 0, 1
 WORD, T, EXTENT, ALIGN, N, THUNK, ARGS = 8, 9, 10, 11, 12, 13, 14
 GEN, SLEEPERS = 16, 17
@@ -132,8 +133,8 @@ class _Em:
     def word(self, k):
         return self.b.gep(self.state, [ir.Constant(i64, k)], source_etype=i64)
 
-    def word32(self, k):  # the low half of word k (little-endian hosts; see futex_syscall)
-        return self.word(k)
+    def word32(self, k):  # the first 4 bytes of word k (GEN and DONE: only ever used as 32 bits)
+        return self.b.bitcast(self.word(k), ir.PointerType(i32))
 
     def load(self, k, t=i64):
         return self.b.load_atomic(self.word(k) if t is i64 else self.word32(k), "seq_cst", t.width // 8, typ=t)
@@ -359,14 +360,14 @@ def parallel_for(module):
     g = b.and_(g, ir.Constant(i64, 0xFFFFFFFF))
     hi = b.shl(g, ir.Constant(i64, 32))
     em.store(WORD, b.or_(hi, ir.Constant(i64, CLOSED)))  # late claims of the last job fail now
-    em.store(DONE, zero)
+    em.store(DONE, ir.Constant(i32, 0))  # DONE and GEN are only ever accessed as 32-bit words
     em.store(WAITING, zero)
     for k, v in ((T, t), (EXTENT, extent), (ALIGN, align), (N, n)):
         em.store(k, v)
     em.store(THUNK, b.ptrtoint(thunk, i64))
     em.store(ARGS, b.ptrtoint(args, i64))
     em.store(WORD, hi)  # open: chunk 0 is next
-    em.store(GEN, b.zext(b.trunc(g, i32), i64))
+    em.store(GEN, b.trunc(g, i32))
     with b.if_then(b.icmp_signed(">", em.load(SLEEPERS), zero)):
         em.futex(GEN, FUTEX_WAKE, ir.Constant(i64, 0x7FFFFFFF))
     b.call(claim, [g, blk])
