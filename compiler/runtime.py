@@ -40,7 +40,8 @@ from .passes.control_steps import walk_steps
 from .passes.kernels import InterpretStep
 
 # 12: LAPACK steps, native sort; gemm row/column split, optnone tiny kernels, one parallel_for
-# 13: parallel_for over a persistent thread pool (cpu/threadpool), mid-size gemms split
+# 13: parallel_for over a persistent thread pool (cpu/threadpool, one runtime module per process),
+#     gemms from 2**22 multiply-adds split
 CODEGEN_VERSION = "jaxlite-cpu-13"
 MAGIC = b"JAXLITE-OBJ1\n"
 
