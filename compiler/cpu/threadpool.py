@@ -296,8 +296,9 @@ def parallel_for(module):
 
 def runtime_module() -> ir.Module:
     """The pool's code: `jaxlite_pool_parallel_for` (bound to the symbol NAME when loaded), the
-    claim loop and the worker body. One copy per process rather than one per program: ~13 ms
-    less LLVM time for every program with a parallel kernel."""
+    claim loop and the worker body. One copy per process rather than one per program: a program
+    with one parallel kernel (x * 2 + 1 over 256 x 128) took ~60 ms of LLVM time with its own
+    copy of the thread logic, ~18 ms now (a serial one: ~7 ms)."""
     module = ir.Module(name="jaxlite_pool")
     from . import parallel
 
