@@ -40,7 +40,9 @@ from .passes.control_steps import walk_steps
 from .passes.kernels import InterpretStep
 
 # 12: LAPACK steps, native sort; gemm row/column split, optnone tiny kernels, one parallel_for
-CODEGEN_VERSION = "jaxlite-cpu-12-complex"
+# 13: parallel_for over a persistent thread pool (cpu/threadpool, one runtime module per process),
+#     gemms from 2**22 multiply-adds split; complex64/complex128 kernels and cgemm/zgemm
+CODEGEN_VERSION = "jaxlite-cpu-13"
 MAGIC = b"JAXLITE-OBJ1\n"
 
 # llvm_compiles, memory_hits, disk_hits, disk_writes, disk_corrupt, and interpreter_callbacks:

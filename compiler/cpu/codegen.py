@@ -217,16 +217,14 @@ def _emit_kernel(cx, program, kernel, split=False, light=False):
 
 
 # Products with fewer multiply-adds are one BLAS call on the calling thread; larger ones are
-# split in blocks of rows or columns of C run side by side (single-threaded BLAS per block).
-# The split takes the dimension whose blocks share the smaller operand: row blocks each pack all
-# of op(B) (k x n), column blocks each pack all of op(A) (m x k). Splitting 128x784x512 by rows
-# (each half re-packing the 784x512 B, fork-join) was measured slower than one thread (3.4 vs
-# 1.9 ms). Split by columns with work-sharing chunks (cpu/parallel), the MLP train step's gemms
-# (2**25 to 2**26 multiply-adds) gained only in quiet moments (best-of 6.1 vs 7.1 ms, medians
-# equal under load), and the first call that runs OpenBLAS on a new thread costs ~80 ms of CPU
-# once (OpenBLAS's per-thread setup), which counts against compile time (workload 6). So only
-# products from 2**28 (~650^3) are split. Part of the cache key.
-SPLIT_GEMM_MACS = 1 << 28
+# split in blocks of rows or columns of C run side by side (single-threaded BLAS per block, on
+# the persistent pool of cpu/threadpool). The split takes the dimension whose blocks share the
+# smaller operand: row blocks each pack all of op(B) (k x n), column blocks each pack all of
+# op(A) (m x k). With per-call threads (each new thread re-creating OpenBLAS's buffers) this
+# lost below 2**28; on the pool, the MLP train step's gemms (2**25 to 2**26 multiply-adds, ~0.5
+# to 1 ms each on one core) split at the same CPU time as one thread. Below ~2**22 (~40 us) a
+# worker's wake-up is a large part of the work. Part of the cache key.
+SPLIT_GEMM_MACS = 1 << 22
 
 
 def gemm_splittable(s: GemmStep) -> bool:

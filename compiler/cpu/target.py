@@ -101,9 +101,25 @@ def emit_object(mod) -> bytes:
 _loaded = []  # keeps object bytes alive for the process's life (code is never unloaded)
 
 
+@functools.cache
+def _pool_runtime():
+    """Compile and link cpu/threadpool's runtime module, once per process, before any program
+    that calls `jaxlite_parallel_for`; the programs only declare it."""
+    from . import threadpool
+
+    obj = emit_object(optimize(str(threadpool.runtime_module())))
+    engine = _engine()
+    engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
+    engine.finalize_object()
+    _loaded.append(obj)
+    llvm.add_symbol(threadpool.NAME, engine.get_function_address("jaxlite_pool_parallel_for"))
+    return True
+
+
 def load_object(obj: bytes, entry_name: str) -> int:
     """Link object code into the process; returns the address of `entry_name`."""
     with _lock:
+        _pool_runtime()
         engine = _engine()
         engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
         engine.finalize_object()
