@@ -40,7 +40,8 @@ from .passes.control_steps import walk_steps
 from .passes.kernels import InterpretStep
 
 # 12: LAPACK steps, native sort; gemm row/column split, optnone tiny kernels, one parallel_for
-CODEGEN_VERSION = "jaxlite-cpu-12"
+# 13: the parallel_for dispatcher in a separate support object (`<key>.support`), linked at load
+CODEGEN_VERSION = "jaxlite-cpu-13"
 MAGIC = b"JAXLITE-OBJ1\n"
 
 # llvm_compiles, memory_hits, disk_hits, disk_writes, disk_corrupt, and interpreter_callbacks:
@@ -69,13 +70,15 @@ def cache_dir():
     return d or os.path.join(os.path.expanduser("~"), ".cache", "jaxlite")
 
 
-def _entry_path(key):
+def _entry_path(key, suffix=".o"):
     d = cache_dir()
-    return None if d is None else os.path.join(d, f"{key}.o")
+    return None if d is None else os.path.join(d, f"{key}{suffix}")
 
 
-def disk_load(key):
-    path = _entry_path(key)
+def disk_load(key, suffix=".o", stat="disk"):
+    """The verified payload of entry `key`, else None (a bad entry is removed and counted in
+    STATS[stat + "_corrupt"]; a good one in STATS[stat + "_hits"])."""
+    path = _entry_path(key, suffix)
     if path is None:
         return None
     try:
@@ -87,9 +90,9 @@ def disk_load(key):
     if data[: len(MAGIC)] == MAGIC and len(data) > head:
         digest, payload = data[len(MAGIC) : head - 1], data[head:]
         if data[head - 1 : head] == b"\n" and hashlib.sha256(payload).hexdigest().encode() == digest:
-            STATS["disk_hits"] += 1
+            STATS[stat + "_hits"] += 1
             return payload
-    STATS["disk_corrupt"] += 1
+    STATS[stat + "_corrupt"] += 1
     try:
         os.unlink(path)
     except OSError:
@@ -97,8 +100,8 @@ def disk_load(key):
     return None
 
 
-def disk_store(key, payload: bytes):
-    path = _entry_path(key)
+def disk_store(key, payload: bytes, suffix=".o", stat="disk"):
+    path = _entry_path(key, suffix)
     if path is None:
         return
     d = os.path.dirname(path)
@@ -112,7 +115,7 @@ def disk_store(key, payload: bytes):
         except BaseException:
             os.unlink(tmp)
             raise
-        STATS["disk_writes"] += 1
+        STATS[stat + "_writes"] += 1
     except OSError as e:  # a read-only or full disk only costs the next process a compile
         warnings.warn(
             f"jaxlite: could not write the compile cache entry {path}: {e}", RuntimeWarning, stacklevel=2
@@ -156,6 +159,40 @@ def optimized_ir(program, entry_name) -> str:
     return str(target.optimize(str(module)))
 
 
+_support = {}  # "address": the loaded dispatcher's address, once per process
+
+
+def support_key(text: str) -> str:
+    return hashlib.sha256("\n".join([CODEGEN_VERSION, target.fingerprint(), "support", text]).encode()).hexdigest()
+
+
+def load_support():
+    """Compile (once per cache directory; entries `<key>.support`, same format and checks as the
+    programs' `<key>.o`) and load (once per process) the native support code that programs with
+    split steps link against (cpu/parallel.support_module). STATS: support_compiles,
+    support_hits, support_writes, support_corrupt."""
+    with _lock:
+        if "address" in _support:
+            return _support["address"]
+        text = str(parallel.support_module())
+        key = support_key(text)
+        obj = disk_load(key, ".support", "support")
+        if obj is None:
+            obj = target.emit_object(target.optimize(text))
+            STATS["support_compiles"] += 1
+            disk_store(key, obj, ".support", "support")
+        _support["address"] = target.load_support(obj, parallel.PARALLEL_FOR)
+        return _support["address"]
+
+
+def _load(obj: bytes, entry_name: str) -> int:
+    # The dispatcher's name appears in an object's symbol table only when the object calls it:
+    # programs without split steps never load (or compile) the support code.
+    if parallel.PARALLEL_FOR.encode() in obj:
+        load_support()
+    return target.load_object(obj, entry_name)
+
+
 def native_code(program) -> _Native:
     key = program_key(program)
     with _lock:
@@ -173,7 +210,7 @@ def native_code(program) -> _Native:
             obj = target.emit_object(mod)
             STATS["llvm_compiles"] += 1
             disk_store(key, obj)
-        address = target.load_object(obj, entry_name)
+        address = _load(obj, entry_name)
         n_slots = len(program.inputs) + len(program.output_buffers) + 1
         direct = target.symbol_address(entry_name + "_direct") if n_slots <= codegen.MAX_DIRECT_SLOTS else 0
         native = _Native(key, entry_name, address, direct, n_slots, llvm_ir)

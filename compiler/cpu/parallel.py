@@ -13,7 +13,7 @@ call; otherwise the init loops run once, then T - 1 detached helper threads (pth
 the calling thread claim chunks from a shared atomic counter (each chunk runs `thunk(block)` on a
 block of pointers and bounds); the caller waits only for chunks already claimed, so a helper
 that a busy machine does not schedule in time costs nothing but its share of the work (see
-`_parallel_for`). Creating a thread costs ~20-50 us, so the grain keeps kernels under ~0.1 ms
+`_define_parallel_for`). Creating a thread costs ~20-50 us, so the grain keeps kernels under ~0.1 ms
 on one thread. No Python is involved: the ctypes call that runs the program has released the GIL.
 
 Iterations are independent when every access to a buffer the kernel writes has the same
@@ -264,7 +264,7 @@ def emit_parallel_call(b, fn, entry_alloca, kernel_fn, thunk, args, extent, work
     """In the entry function at builder `b`: run kernel_fn (through its thunk) over [0, extent)
     on T threads. Chunk bounds are rounded up to multiples of `align` (see `chunk_align`). The
     call site only stores the argument pointers; the thread logic is one shared function per
-    module (`_parallel_for`), so a program with many split steps stays small to compile."""
+    process (`support_module`), so a program with many split steps stays small to compile."""
     cells = entry_alloca(ptr, max(1, len(args)))
     for j, a in enumerate(args):
         b.store(a, b.gep(cells, [ir.Constant(i64, j)], source_etype=ptr))
@@ -282,6 +282,20 @@ def _decl(module, name, ret, args):
 
 
 def _parallel_for(module):
+    """The declaration of the dispatcher: it is compiled once, in `support_module`, not into every
+    program (it alone cost ~60 ms of LLVM time per program: 30% of the per-example gradients'
+    compile), and programs link against it when they are loaded (runtime.load_support)."""
+    return _decl(module, PARALLEL_FOR, ir.VoidType(), list(_FOR_TYPE.args))
+
+
+def support_module() -> ir.Module:
+    """The process-wide native support code every program with a split step calls."""
+    module = ir.Module(name="jaxlite_support")
+    _define_parallel_for(module)
+    return module
+
+
+def _define_parallel_for(module):
     """`void jaxlite_parallel_for(thunk, ptr *args, i64 n, i64 extent, i64 work, i64 align)`:
     T = min(threads, work // grain, extent, MAX_THREADS) chunks; T == 1 runs the thunk once over
     everything (init loops included). Otherwise the init loops run once, then T - 1 detached
@@ -290,11 +304,7 @@ def _parallel_for(module):
     a shared machine a new thread may wait milliseconds for a core, and the caller then simply
     runs every chunk itself (fork-join with a join would wait for it). The control block is on
     the heap and freed by whichever of the caller and the helpers leaves last."""
-    existing = module.globals.get(PARALLEL_FOR)
-    if existing is not None:
-        return existing
     fn = ir.Function(module, _FOR_TYPE, PARALLEL_FOR)
-    fn.linkage = "internal"
     fn.attributes.add("noinline")
     create = _decl(module, "jaxlite_pthread_create", i32, [ptr, ptr, ptr, ptr])
     detach = _decl(module, "jaxlite_pthread_detach", i32, [i64])

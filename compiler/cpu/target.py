@@ -112,6 +112,14 @@ def load_object(obj: bytes, entry_name: str) -> int:
         return addr
 
 
+def load_support(obj: bytes, name: str) -> int:
+    """Link the support object (see runtime.load_support) and publish `name` for the objects
+    loaded after it; returns its address."""
+    address = load_object(obj, name)
+    llvm.add_symbol(name, address)
+    return address
+
+
 def symbol_address(name: str) -> int:
     with _lock:
         return _engine().get_function_address(name)
