@@ -15,8 +15,9 @@ here, keyed by size rounded up to a page:
 - `prefetch(sizes)` (called by the compiler as soon as a program's output avals are known)
   maps and faults in fresh blocks on a background thread while the program compiles, so the
   first call finds its large outputs' pages ready instead of faulting them inside the call
-  (the thread holds no lock and no GIL while faulting; a call that needs a block still queued
-  maps its own, one being faulted is waited for, unclaimed ones join the free lists);
+  (the thread holds no lock and no GIL while faulting). A call never waits for it: it takes a
+  block being populated as it is (the rest faults in the call), maps its own for a job still
+  queued, and finished blocks join the free lists;
 - `empty(shape, dtype)` hands out a block as a NumPy array. The array is a view of a per-lease
   1-D "owner" array; NumPy's base collapsing stops at that owner (its own base is not an
   ndarray), so every view of the output, however derived, keeps the owner alive. A
@@ -62,22 +63,43 @@ def _madvise():
 _MADVISE = _madvise()
 
 
-def _populate(block):
-    """Fault every page of `block` in. A ctypes call releases the GIL; so does NumPy's strided
-    store, the fallback where the kernel has no MADV_POPULATE_WRITE."""
+# One madvise call holds the process's mmap lock for its whole range: an mmap or munmap on the
+# compiling thread (LLVM's large mallocs) then waited for all of it (stalls of 0.4 s measured
+# for 340 MB in one call). In 8 MiB steps the lock is let go every ~5 ms, and a block handed
+# over to a call stops being populated within one step.
+_POPULATE_STEP = 1 << 23
+
+
+def _populate(block, handed, lock):
+    """Fault the pages of `block` in until `handed()`. MADV_POPULATE_WRITE (a ctypes call: no
+    GIL) never changes a page's contents, so it may go on while the block's new owner writes
+    to it; the fallback, writing a zero to every page, runs a step at a time under `lock` and
+    only while the block is not handed over (the handing over takes the same lock)."""
     view = np.frombuffer(block, np.uint8)
-    if _MADVISE is None or _MADVISE(view.ctypes.data, len(view), _MADV_POPULATE_WRITE) != 0:
-        view[::_PAGE] = 0
-    del view  # the block must not stay exported (give_back may close it)
+    start, n = view.ctypes.data, len(view)
+    try:
+        for off in range(0, n, _POPULATE_STEP):
+            size = min(_POPULATE_STEP, n - off)
+            if handed():
+                return
+            if _MADVISE is None or _MADVISE(start + off, size, _MADV_POPULATE_WRITE) != 0:
+                with lock:
+                    if handed():
+                        return
+                    view[off : off + size : _PAGE] = 0
+    finally:
+        del view  # the block must not stay exported (give_back may close it)
 
 
 class _Prefetch:
-    """One block being mapped and faulted in by the prefetch thread."""
+    """One block for the prefetch thread: queued, then running (mapped, being populated), then
+    parked in the free list; or cancelled (queued when a call needed it: the call maps its own)
+    or handed (running when a call needed it: the call takes it as it is)."""
 
-    __slots__ = ("size", "block", "state", "done")
+    __slots__ = ("size", "block", "state")
 
     def __init__(self, size):
-        self.size, self.block, self.state, self.done = size, None, "queued", threading.Event()
+        self.size, self.block, self.state = size, None, "queued"
 
 
 def _limit_from_env():
@@ -115,8 +137,8 @@ class BufferPool:
         return mmap.mmap(-1, size, flags=_FLAGS)
 
     def _claim(self, size):
-        """A prefetched block of this size: a finished one at once, one being faulted in after
-        waiting for it; a queued one is cancelled (the caller maps its own: both cores fault)."""
+        """A block the prefetch thread is populating (taken as it is: the call never waits), or
+        None after cancelling a queued job (the caller maps its own; both cores fault)."""
         with self._plock:
             queue = self._pending.get(size)
             if not queue:
@@ -128,10 +150,9 @@ class BufferPool:
                 p.state = "cancelled"
                 STATS["prefetch_cancelled"] += 1
                 return None
-        p.done.wait()
-        if p.block is not None:
+            p.state = "handed"
             STATS["prefetched"] += 1
-        return p.block
+            return p.block
 
     def prefetch(self, sizes):
         """Map and fault in, on a background thread, fresh blocks for buffers of these byte
@@ -156,28 +177,35 @@ class BufferPool:
 
     def _run_prefetch(self, jobs):
         for p in jobs:
-            with self._plock:
-                if p.state != "queued":  # claimed by a call that maps its own
-                    continue
-                p.state = "running"
+            if p.state != "queued":
+                continue
             try:
                 block = mmap.mmap(-1, p.size, flags=_FLAGS)
-                _populate(block)
-                STATS["fresh"] += 1
             except (OSError, ValueError):  # no memory now: the call maps (and reports) its own
                 block = None
             with self._plock:
-                p.block, p.state = block, "done"
-                queue = self._pending.get(p.size)
-                unclaimed = queue is not None and p in queue
-                if unclaimed:
-                    queue.remove(p)
-                    if not queue:
-                        del self._pending[p.size]
-            p.done.set()
-            if unclaimed and block is not None:  # no call waits for it: it joins the free list
-                STATS["prefetch_parked"] += 1
-                self.give_back(block)
+                if p.state != "queued" or block is None:
+                    self._unqueue(p)
+                    if block is not None:
+                        block.close()  # cancelled meanwhile; no page was touched
+                    continue
+                STATS["fresh"] += 1
+                p.block, p.state = block, "running"
+            _populate(block, lambda p=p: p.state == "handed", self._plock)
+            with self._plock:
+                if p.state == "handed":  # a call owns it now
+                    continue
+                p.state = "parked"
+                self._unqueue(p)
+            STATS["prefetch_parked"] += 1
+            self.give_back(block)
+
+    def _unqueue(self, p):
+        queue = self._pending.get(p.size)
+        if queue is not None and p in queue:
+            queue.remove(p)
+            if not queue:
+                del self._pending[p.size]
 
     def give_back(self, block):
         size = len(block)

@@ -40,7 +40,8 @@ from .passes.control_steps import walk_steps
 from .passes.kernels import InterpretStep
 
 # 12: LAPACK steps, native sort; gemm row/column split, optnone tiny kernels, one parallel_for
-# 13: the parallel_for dispatcher in a separate support object (`<key>.support`), linked at load
+# 13: the parallel_for dispatcher in a separate support object (`<key>.support`), linked at load;
+#     optnone entry points (loop-free programs)
 CODEGEN_VERSION = "jaxlite-cpu-13"
 MAGIC = b"JAXLITE-OBJ1\n"
 

@@ -200,3 +200,21 @@ def test_jit_outputs_come_from_prefetched_blocks_and_stay_correct():
     np.testing.assert_array_equal(np.asarray(twice), a * 2.0)
     out2, _ = f(a * 0.5)  # the second call reuses the blocks the first call's outputs freed
     np.testing.assert_array_equal(np.asarray(out2), np.outer(a.ravel()[:4096] * 0.5 + 0.5, a[0] * 0.5))
+
+
+@pytest.mark.parametrize("madvise", ["populate", "touch"])
+def test_a_block_handed_over_while_populating_keeps_what_its_owner_writes(monkeypatch, madvise):
+    if madvise == "touch":  # kernels without MADV_POPULATE_WRITE: the thread writes zeros
+        monkeypatch.setattr(pool, "_MADVISE", None)
+    size = 1 << 27  # 16 steps of populating: the lease usually lands while the thread works
+    for _ in range(3):
+        p = pool.BufferPool(limit_bytes=1 << 30)
+        p.prefetch([size])
+        wait_until(lambda p=p: p._pending[size][0].state != "queued" if p._pending else True)
+        block = p.lease(size)
+        a = np.frombuffer(block, np.uint8)
+        a[:] = 0xA5  # the new owner writes every byte while the thread may still be populating
+        wait_until(lambda p=p: not p._pending)
+        time.sleep(0.05)  # a step that was in flight has ended
+        assert (a == 0xA5).all()
+        del a
