@@ -10,7 +10,10 @@ Compilation is render -> hash -> (memory cache | disk cache | LLVM) -> load:
   MAGIC + sha256(payload) + payload, written to a temporary file in the same directory and
   renamed into place (atomic: readers see the old entry or the new one, never half of one), and
   checked when read: a truncated or corrupted entry is removed and recompiled. The directory is
-  created with mode 0o700.
+  created with mode 0o700;
+- programs with split steps call one dispatcher (cpu/parallel.support_module) that is not in
+  their object code: it is compiled once per cache directory (entry `<key>.support`, same
+  format and checks) and linked once per process, before the first object that names it.
 
 An Executable is called with NumPy arrays of exactly its input avals (C-contiguous) and returns
 NumPy outputs; large outputs and temporaries come from `pool.POOL` (reused blocks, no fresh

@@ -218,3 +218,34 @@ def test_a_block_handed_over_while_populating_keeps_what_its_owner_writes(monkey
         time.sleep(0.05)  # a step that was in flight has ended
         assert (a == 0xA5).all()
         del a
+
+
+def test_loop_free_entry_points_are_not_optimised_but_loop_ones_are():
+    from ir_text import entry_names, function_attributes
+
+    from compiler import primitives as P  # noqa: N812
+    from compiler.ir import ShapedArray
+    from compiler.passes.util import JaxprBuilder
+    from compiler.pipeline import compile_cpu
+    from jaxlite import lax
+    from jaxlite.jit import jit
+
+    jb = JaxprBuilder()
+    x = jb.arg(ShapedArray((64, 256), np.float32))
+    exe = compile_cpu(jb.build([jb.op(P.tanh_p, x)]))
+    entry = exe.native.entry_name
+    assert "optnone" in function_attributes(exe.llvm_ir(), entry)
+    assert "optnone" in function_attributes(exe.llvm_ir(), entry + "_direct")
+    assert "optnone" not in function_attributes(exe.llvm_ir(), "k0")  # 16k elements: optimised
+    a = np.linspace(-2, 2, 64 * 256, dtype=np.float32).reshape(64, 256)
+    np.testing.assert_allclose(exe(a)[0], np.tanh(a), rtol=4e-6, atol=1e-6)
+    # a loop in the entry: it stays optimised (its per-iteration code runs many times)
+    f = jit(lambda v: lax.fori_loop(0, 10, lambda i, c: c * 0.5 + 1.0, v))
+    compiled = f.lower(a).compile()
+    ir_text = compiled.as_text()
+    (name,) = entry_names(ir_text)
+    assert "optnone" not in function_attributes(ir_text, name)
+    want = a.copy()
+    for _ in range(10):
+        want = want * np.float32(0.5) + np.float32(1.0)
+    np.testing.assert_array_equal(np.asarray(f(a)), want)
