@@ -10,7 +10,10 @@ Compilation is render -> hash -> (memory cache | disk cache | LLVM) -> load:
   MAGIC + sha256(payload) + payload, written to a temporary file in the same directory and
   renamed into place (atomic: readers see the old entry or the new one, never half of one), and
   checked when read: a truncated or corrupted entry is removed and recompiled. The directory is
-  created with mode 0o700.
+  created with mode 0o700;
+- programs with split steps call one dispatcher (cpu/threadpool.runtime_module) that is not in
+  their object code: it is compiled once per cache directory (entry `<key>.support`, same
+  format and checks) and linked once per process, before the first object that names it.
 
 An Executable is called with NumPy arrays of exactly its input avals (C-contiguous) and returns
 NumPy outputs; large outputs and temporaries come from `pool.POOL` (reused blocks, no fresh
@@ -35,13 +38,14 @@ import warnings
 import numpy as np
 
 from . import pool as _pool
-from .cpu import codegen, parallel, target
+from .cpu import codegen, parallel, target, threadpool
 from .passes.control_steps import walk_steps
 from .passes.kernels import InterpretStep
 
 # 12: LAPACK steps, native sort; gemm row/column split, optnone tiny kernels, one parallel_for
-# 13: parallel_for over a persistent thread pool (cpu/threadpool, one runtime module per process),
-#     gemms from 2**22 multiply-adds split; complex64/complex128 kernels and cgemm/zgemm
+# 13: parallel_for over a persistent thread pool (cpu/threadpool), its runtime a separate
+#     support object (`<key>.support`) linked at load; gemms from 2**22 multiply-adds split;
+#     complex64/complex128 kernels and cgemm/zgemm; optnone entry points (loop-free programs)
 CODEGEN_VERSION = "jaxlite-cpu-13"
 MAGIC = b"JAXLITE-OBJ1\n"
 
@@ -71,13 +75,15 @@ def cache_dir():
     return d or os.path.join(os.path.expanduser("~"), ".cache", "jaxlite")
 
 
-def _entry_path(key):
+def _entry_path(key, suffix=".o"):
     d = cache_dir()
-    return None if d is None else os.path.join(d, f"{key}.o")
+    return None if d is None else os.path.join(d, f"{key}{suffix}")
 
 
-def disk_load(key):
-    path = _entry_path(key)
+def disk_load(key, suffix=".o", stat="disk"):
+    """The verified payload of entry `key`, else None (a bad entry is removed and counted in
+    STATS[stat + "_corrupt"]; a good one in STATS[stat + "_hits"])."""
+    path = _entry_path(key, suffix)
     if path is None:
         return None
     try:
@@ -89,9 +95,9 @@ def disk_load(key):
     if data[: len(MAGIC)] == MAGIC and len(data) > head:
         digest, payload = data[len(MAGIC) : head - 1], data[head:]
         if data[head - 1 : head] == b"\n" and hashlib.sha256(payload).hexdigest().encode() == digest:
-            STATS["disk_hits"] += 1
+            STATS[stat + "_hits"] += 1
             return payload
-    STATS["disk_corrupt"] += 1
+    STATS[stat + "_corrupt"] += 1
     try:
         os.unlink(path)
     except OSError:
@@ -99,8 +105,8 @@ def disk_load(key):
     return None
 
 
-def disk_store(key, payload: bytes):
-    path = _entry_path(key)
+def disk_store(key, payload: bytes, suffix=".o", stat="disk"):
+    path = _entry_path(key, suffix)
     if path is None:
         return
     d = os.path.dirname(path)
@@ -114,7 +120,7 @@ def disk_store(key, payload: bytes):
         except BaseException:
             os.unlink(tmp)
             raise
-        STATS["disk_writes"] += 1
+        STATS[stat + "_writes"] += 1
     except OSError as e:  # a read-only or full disk only costs the next process a compile
         warnings.warn(
             f"jaxlite: could not write the compile cache entry {path}: {e}", RuntimeWarning, stacklevel=2
@@ -158,6 +164,37 @@ def optimized_ir(program, entry_name) -> str:
     return str(target.optimize(str(module)))
 
 
+def support_key(text: str) -> str:
+    return hashlib.sha256("\n".join([CODEGEN_VERSION, target.fingerprint(), "support", text]).encode()).hexdigest()
+
+
+def load_support():
+    """Compile (once per cache directory; entries `<key>.support`, same format and checks as the
+    programs' `<key>.o`) and load (once per process) the native support code that programs with
+    split steps link against (cpu/threadpool.runtime_module). STATS: support_compiles,
+    support_hits, support_writes, support_corrupt."""
+    with _lock:
+        if target.pool_linked():
+            return True
+        text = str(threadpool.runtime_module())
+        key = support_key(text)
+        obj = disk_load(key, ".support", "support")
+        if obj is None:
+            obj = target.emit_object(target.optimize(text))
+            STATS["support_compiles"] += 1
+            disk_store(key, obj, ".support", "support")
+        target.link_pool_runtime(obj)
+        return True
+
+
+def _load(obj: bytes, entry_name: str) -> int:
+    # The dispatcher's name appears in an object's symbol table only when the object calls it:
+    # programs without split steps never load (or compile) the support code.
+    if threadpool.NAME.encode() in obj:
+        load_support()
+    return target.load_object(obj, entry_name)
+
+
 def native_code(program) -> _Native:
     key = program_key(program)
     with _lock:
@@ -175,7 +212,7 @@ def native_code(program) -> _Native:
             obj = target.emit_object(mod)
             STATS["llvm_compiles"] += 1
             disk_store(key, obj)
-        address = target.load_object(obj, entry_name)
+        address = _load(obj, entry_name)
         n_slots = len(program.inputs) + len(program.output_buffers) + 1
         direct = target.symbol_address(entry_name + "_direct") if n_slots <= codegen.MAX_DIRECT_SLOTS else 0
         native = _Native(key, entry_name, address, direct, n_slots, llvm_ir)

@@ -101,25 +101,43 @@ def emit_object(mod) -> bytes:
 _loaded = []  # keeps object bytes alive for the process's life (code is never unloaded)
 
 
-@functools.cache
-def _pool_runtime():
-    """Compile and link cpu/threadpool's runtime module, once per process, before any program
-    that calls `jaxlite_parallel_for`; the programs only declare it."""
+_pool = {}  # "address": cpu/threadpool's dispatcher, once linked into this process
+
+
+def pool_linked() -> bool:
+    return "address" in _pool
+
+
+def link_pool_runtime(obj: bytes):
+    """Link cpu/threadpool's runtime (object code from runtime.load_support's disk cache) once per
+    process and publish `jaxlite_parallel_for` for the programs loaded after it, which only
+    declare it."""
     from . import threadpool
 
-    obj = emit_object(optimize(str(threadpool.runtime_module())))
-    engine = _engine()
-    engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
-    engine.finalize_object()
-    _loaded.append(obj)
-    llvm.add_symbol(threadpool.NAME, engine.get_function_address("jaxlite_pool_parallel_for"))
-    return True
+    with _lock:
+        if pool_linked():
+            return
+        engine = _engine()
+        engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
+        engine.finalize_object()
+        _loaded.append(obj)
+        _pool["address"] = engine.get_function_address("jaxlite_pool_parallel_for")
+        llvm.add_symbol(threadpool.NAME, _pool["address"])
+
+
+def _ensure_pool_runtime(obj: bytes):
+    """For objects loaded without runtime.load_support (which caches the pool's object code on
+    disk): compile the pool here when the object calls it."""
+    from . import threadpool
+
+    if not pool_linked() and threadpool.NAME.encode() in obj:
+        link_pool_runtime(emit_object(optimize(str(threadpool.runtime_module()))))
 
 
 def load_object(obj: bytes, entry_name: str) -> int:
     """Link object code into the process; returns the address of `entry_name`."""
     with _lock:
-        _pool_runtime()
+        _ensure_pool_runtime(obj)
         engine = _engine()
         engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
         engine.finalize_object()

@@ -202,6 +202,8 @@ def test_large_kernels_get_a_parallel_path_small_ones_do_not():
     big = jit(lambda x: x * 2.0 + 1.0).lower(np.zeros((256, 128), np.float32)).compile().as_text()
     small = jit(lambda x: x * 2.0 + 1.0).lower(np.zeros((16, 8), np.float32)).compile().as_text()
     assert "jaxlite_parallel_for" in big and "jaxlite_parallel_for" not in small
+    # the dispatcher is linked from the process-wide support object, not compiled into programs
+    assert "declare void @jaxlite_parallel_for" in big and "jaxlite_pthread_create" not in big
 
 
 def test_outer_products_fuse_instead_of_k1_gemms():
