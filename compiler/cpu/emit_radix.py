@@ -100,6 +100,23 @@ def _order_key(b, dt, bits):
     return bits  # unsigned integers and bools (bytes 0/1)
 
 
+def _from_order_key(b, dt, key):
+    """The bits `_order_key` maps to `key`: exact except for -0.0 (comes back as 0.0) and NaNs
+    (come back as NumPy's quiet NaN, 0x7fc00000 in float32); see `_restore_zeros_and_nans`."""
+    t = key.type
+    width = t.width
+    sign = c(1 << (width - 1), t)
+    if dtypes.is_float(dt):
+        exp_bits = {16: 5, 32: 8, 64: 11}[width]
+        quiet_nan = c(((1 << (exp_bits + 1)) - 1) << (width - 2 - exp_bits), t)
+        positive = b.icmp_unsigned("!=", b.and_(key, sign), c(0, t))
+        bits = b.select(positive, b.xor(key, sign), b.not_(key))
+        return b.select(b.icmp_unsigned("==", key, c(-1, t)), quiet_nan, bits)
+    if dtypes.is_signed(dt):
+        return b.xor(key, sign)
+    return key
+
+
 def _digit(b, key, d):
     shifted = b.lshr(key, c(DIGIT_BITS * d, key.type)) if d else key
     return b.zext(b.trunc(shifted, ir.IntType(DIGIT_BITS)), i64)
@@ -132,6 +149,7 @@ def _emit_rows(module, s, name):
         F.if_(b.icmp_unsigned("==", b.ptrtoint(p, i64), c(0)), lambda: (b.call(trap, []), None))
         return p
 
+    is_float = dtypes.is_float(kdt)
     direct = inner == 1  # the output rows double as the first pair of work arrays
     k_tmp = alloc(n * kw)
     k_own = None if direct else alloc(n * kw)
@@ -152,14 +170,19 @@ def _emit_rows(module, s, name):
         c0 = at(outs[1], ct, row) if direct and n_ops == 2 else c_own
         F.for_(c(0), c(kw * BUCKETS), lambda j: b.store(c(0), at(counts, i64, j)))
 
+        lossy = F.var(i1, c(0, i1))  # a -0.0 or a NaN that the order key does not keep exactly
+
         def init(j):
             bits = b.load(strided(ins[0], kt, j), typ=kt)
-            b.store(bits, at(k0, kt, j))
+            key = _order_key(b, kdt, bits)
+            b.store(key, at(k0, kt, j))  # the keys travel as order keys: digits are plain shifts
+            if is_float:
+                changed = b.icmp_unsigned("!=", _from_order_key(b, kdt, key), bits)
+                b.store(b.or_(b.load(lossy, typ=i1), changed), lossy)
             if n_ops == 2:
                 b.store(b.load(strided(ins[1], ct, j), typ=ct), at(c0, ct, j))
             elif cw:
                 b.store(b.trunc(j, ct) if cw < 8 else j, at(c0, ct, j))
-            key = _order_key(b, kdt, bits)
             for d in range(kw):
                 cell = at(counts, i64, b.add(c(d * BUCKETS), _digit(b, key, d)))
                 b.store(b.add(b.load(cell, typ=i64), c(1)), cell)
@@ -170,19 +193,21 @@ def _emit_rows(module, s, name):
         for d in range(kw):
             base = c(d * BUCKETS)
             ks = b.load(src, typ=ptr)
-            first = _digit(b, _order_key(b, kdt, b.load(at(ks, kt, c(0)), typ=kt)), d)
+            first = _digit(b, b.load(at(ks, kt, c(0)), typ=kt), d)
             one_bucket = b.icmp_signed("==", b.load(at(counts, i64, b.add(base, first)), typ=i64), c(n))
             with b.if_then(b.not_(one_bucket)):
-                _scatter_pass(F, kdt, kt, ct, counts, base, d, src, dst, csrc, cdst, n)
+                _scatter_pass(F, kt, ct, counts, base, d, src, dst, csrc, cdst, n)
 
         ks = b.load(src, typ=ptr)
         cs = b.load(csrc, typ=ptr) if cw else None
 
         def out(j):
-            if not direct:
-                b.store(b.load(at(ks, kt, j), typ=kt), strided(outs[0], kt, j))
+            key = _from_order_key(b, kdt, b.load(at(ks, kt, j), typ=kt))
+            b.store(key, at(k0, kt, j) if direct else strided(outs[0], kt, j))
             if n_ops == 2 and not direct:
                 b.store(b.load(at(cs, ct, j), typ=ct), strided(outs[1], ct, j))
+            elif n_ops == 2:  # an odd number of passes left the values in the temporaries
+                F.if_(moved, lambda: b.store(b.load(at(cs, ct, j), typ=ct), at(c0, ct, j)))
             if n_ops > 2:
                 p = b.load(at(cs, ct, j), typ=ct)
                 p = b.zext(p, i64) if cw < 8 else p
@@ -190,20 +215,10 @@ def _emit_rows(module, s, name):
                     t = ir.IntType(8 * np.dtype(s.dtypes[k]).itemsize)
                     b.store(b.load(strided(ins[k], t, p), typ=t), strided(outs[k], t, j))
 
-        if direct:  # an odd number of passes left the sorted row in the temporaries
-            moved = b.icmp_unsigned("!=", b.ptrtoint(ks, i64), b.ptrtoint(k0, i64))
-
-            def copy_back():
-                def body(j):
-                    b.store(b.load(at(ks, kt, j), typ=kt), at(k0, kt, j))
-                    if n_ops == 2:
-                        b.store(b.load(at(cs, ct, j), typ=ct), at(c0, ct, j))
-
-                F.for_(c(0), c(n), body)
-
-            F.if_(moved, copy_back)
-        if not direct or n_ops > 2:
-            F.for_(c(0), c(n), out)
+        moved = b.icmp_unsigned("!=", b.ptrtoint(ks, i64), b.ptrtoint(k0, i64))
+        F.for_(c(0), c(n), out)
+        if is_float:
+            F.if_(b.load(lossy, typ=i1), lambda: _restore_zeros_and_nans(F, kdt, kt, n, strided, ins[0], outs[0]))
 
     F.for_(start, end, row_body)
     for p in (k_tmp, k_own, c_tmp, c_own, counts):
@@ -213,7 +228,7 @@ def _emit_rows(module, s, name):
     return fn
 
 
-def _scatter_pass(F, kdt, kt, ct, counts, base, d, src, dst, csrc, cdst, n):
+def _scatter_pass(F, kt, ct, counts, base, d, src, dst, csrc, cdst, n):
     """One stable counting pass on digit d: exclusive prefix sums of the counts become each
     bucket's next free slot, elements move there in row order; then src and dst swap."""
     b = F.b
@@ -232,7 +247,7 @@ def _scatter_pass(F, kdt, kt, ct, counts, base, d, src, dst, csrc, cdst, n):
 
     def move(j):
         bits = b.load(b.gep(ks, [j], source_etype=kt), typ=kt)
-        cell = b.gep(counts, [b.add(base, _digit(b, _order_key(b, kdt, bits), d))], source_etype=i64)
+        cell = b.gep(counts, [b.add(base, _digit(b, bits, d))], source_etype=i64)
         pos = b.load(cell, typ=i64)
         b.store(b.add(pos, c(1)), cell)
         b.store(bits, b.gep(kd, [pos], source_etype=kt))
@@ -244,6 +259,44 @@ def _scatter_pass(F, kdt, kt, ct, counts, base, d, src, dst, csrc, cdst, n):
         a, z = b.load(one, typ=ptr), b.load(other, typ=ptr)
         b.store(z, one)
         b.store(a, other)
+
+
+def _restore_zeros_and_nans(F, dt, kt, n, strided, keys_in, keys_out):
+    """The sorted keys came back from order keys with every zero as 0.0 and every NaN as one
+    NaN. Equal order keys keep their input order (stable), so the k-th zero (NaN) of the output
+    is the k-th zero (NaN) of the input: one pass counts where the zeros and the NaNs start
+    (after every negative number; at the end), a second copies their exact bits there."""
+    b = F.b
+    width = kt.width
+    exp_bits = {16: 5, 32: 8, 64: 11}[width]
+    inf = c(((1 << exp_bits) - 1) << (width - 1 - exp_bits), kt)
+    low = c((1 << (width - 1)) - 1, kt)
+    zeros_at, nans_at = F.var(i64, c(0)), F.var(i64, c(n))
+
+    def count(j):
+        bits = b.load(strided(keys_in, kt, j), typ=kt)
+        magnitude = b.and_(bits, low)
+        is_nan = b.icmp_unsigned(">", magnitude, inf)
+        below_zero = b.and_(b.icmp_signed("<", bits, c(0, kt)), b.icmp_unsigned("!=", magnitude, c(0, kt)))
+        below_zero = b.and_(below_zero, b.not_(is_nan))
+        b.store(b.add(b.load(zeros_at, typ=i64), b.zext(below_zero, i64)), zeros_at)
+        b.store(b.sub(b.load(nans_at, typ=i64), b.zext(is_nan, i64)), nans_at)
+
+    F.for_(c(0), c(n), count)
+
+    def place(j):
+        bits = b.load(strided(keys_in, kt, j), typ=kt)
+        magnitude = b.and_(bits, low)
+
+        def put(cell):
+            at = b.load(cell, typ=i64)
+            b.store(bits, strided(keys_out, kt, at))
+            b.store(b.add(at, c(1)), cell)
+
+        F.if_(b.icmp_unsigned("==", magnitude, c(0, kt)), lambda: put(zeros_at))
+        F.if_(b.icmp_unsigned(">", magnitude, inf), lambda: put(nans_at))
+
+    F.for_(c(0), c(n), place)
 
 
 def emit(cx, s, ptr_of, name, entry_fn, entry_alloca):
