@@ -8,7 +8,8 @@ is deliberately narrow, the elementwise update (`params - lr * grads`, `x * 2 + 
 - exactly one step writes the output's storage, a loop kernel, with one plain `store` (not a
   reduction's update) at an index that visits every element once (a mixed-radix affine index
   of all its enclosing loops);
-- no step after that kernel reads the input (steps before it may: they read it intact);
+- no step after that kernel reads the input (steps before it may: they read it intact), and
+  the input is not also an output as it is (copied out after the program ran);
 - inside the kernel, every read of the input sits in the store's loop body, before the store,
   at the same index, and feeds the stored value: the element is read, then overwritten, and no
   other iteration reads it. (Kernels' buffer arguments are `noalias` to LLVM; a transformation
@@ -45,6 +46,8 @@ def can_alias(program, input_pos: int, output_slot: int) -> bool:
     inp = program.buffers[src]
     if dst.nbytes != inp.nbytes or dst.dtype != inp.dtype or dst.nbytes == 0:
         return False
+    if ("input", input_pos) in [tuple(o) for o in program.outputs]:
+        return False  # also returned as it is: copied out after the program ran
     writers, last_read = [], -1
     for i, step in enumerate(program.steps):
         reads, writes = _touched(program, step)

@@ -165,6 +165,14 @@ def test_roll_copies_the_input_first_so_the_sum_may_be_written_in_place():
     assert address(got) == where
 
 
+def test_an_input_returned_as_it_is_is_not_overwritten():
+    x = fresh(seed=17)
+    want = np.asarray(x).copy()
+    a, b = jax.jit(lambda v: (v + 1.0, v), donate_argnums=0)(x)
+    np.testing.assert_array_equal(np.asarray(a), want + 1)
+    np.testing.assert_array_equal(np.asarray(b), want)
+
+
 def test_grad_and_vmap_inside_a_donating_jit():
     r = np.random.default_rng(9)
     xs = r.standard_normal((32, 400)).astype(np.float32)
