@@ -47,6 +47,7 @@ class Array:
             self._value = _DeletedValue(self._value.shape, self._value.dtype)
 
     def is_deleted(self) -> bool:
+        """True once the Array was donated to a jit call or `delete()`d (jax.Array.is_deleted)."""
         return type(self._value) is _DeletedValue
 
     # -- conversion --------------------------------------------------------------------------

@@ -7,12 +7,13 @@ to the next free slot of its digit's bucket, in row order, so equal keys keep th
 once; a pass where every element has the same digit is skipped (small integers, bools, floats of
 one sign and magnitude range pay for the bytes that differ only).
 
-What travels with the keys: the keys' original bits (the order key is recomputed from them in
-each pass, a few ALU operations against a memory round trip, and NaN payloads and the sign of
-zero come out exactly as they went in); with two operands the second one's values (argsort's
-iota, sort_key_val's values); with more, an index, and the other operands are gathered through
-it at the end. With `inner == 1` the output rows themselves are the first pair of work arrays,
-so an even number of passes ends in place without a copy.
+What travels: the order keys themselves (a pass's digit is a shift; the output is the inverse
+map, `_from_order_key`); with two operands the second one's values (argsort's iota,
+sort_key_val's values); with more, an index, and the other operands are gathered through it at
+the end. The order key forgets the sign of a zero and a NaN's payload, so a row holding -0.0 or
+a NaN other than NumPy's quiet NaN (noted while the keys are built) gets one more pass that puts
+those exact bits back (`_restore_zeros_and_nans`). With `inner == 1` the output rows themselves
+are the first pair of work arrays.
 
 The order is the interpreter's (JAX's total order for lax.sort): integers and bools by value;
 floats by value with -0.0 equal to 0.0 and every NaN equal to the others and after +inf.
