@@ -52,9 +52,13 @@ def no_callbacks(f, *args):
 @pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "int8", "int32", "int64", "uint16", "bool"])
 @pytest.mark.parametrize("axis", [0, 1, -1])
 def test_sort_and_argsort_match_numpy_stable(dtype, axis, x64):
-    x = floats((300, 400), dtype) if dtype.startswith("float") else np.random.default_rng(1).integers(
-        0 if dtype == "bool" else -50, 2 if dtype == "bool" else 50, (300, 400)
-    ).astype(dtype)
+    x = (
+        floats((300, 400), dtype)
+        if dtype.startswith("float")
+        else np.random.default_rng(1)
+        .integers(0 if dtype == "bool" else -50, 2 if dtype == "bool" else 50, (300, 400))
+        .astype(dtype)
+    )
     report = no_callbacks(lambda a: jnp.sort(a, axis=axis), x)
     assert "radix sort" in report
     same(jax.jit(lambda a: jnp.sort(a, axis=axis))(x), np.sort(x, axis=axis, kind="stable"))
@@ -125,9 +129,11 @@ def test_equals_jax(dtype):
     jax_ = pytest.importorskip("jax")
     jjnp = pytest.importorskip("jax.numpy")
     jax_.config.update("jax_platforms", "cpu")
-    x = floats((3, 2000), dtype, 7) if dtype.startswith("float") else np.random.default_rng(8).integers(
-        -100, 100, (3, 2000)
-    ).astype(dtype)
+    x = (
+        floats((3, 2000), dtype, 7)
+        if dtype.startswith("float")
+        else np.random.default_rng(8).integers(-100, 100, (3, 2000)).astype(dtype)
+    )
     for axis in (0, 1):
         same(jax.jit(lambda a: jnp.sort(a, axis=axis))(x), np.asarray(jax_.jit(lambda a: jjnp.sort(a, axis=axis))(x)))
         same(
