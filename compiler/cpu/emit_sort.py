@@ -106,7 +106,7 @@ def _lt(b, dt, x, y):
 def emit(cx, s, ptr_of, name, entry_fn, entry_alloca):
     """Emit SortStep `s` as function `name` and call it at cx.b's position (a radix sort for
     one key and long rows, see emit_radix; else the merge sort below)."""
-    if uses_radix(s.num_keys, s.length):
+    if uses_radix(s.num_keys, s.length, s.dtypes[0]):
         return emit_radix.emit(cx, s, ptr_of, name, entry_fn, entry_alloca)
     st = _Sorter(cx, s, name)
     b = st.b

@@ -14,7 +14,7 @@ from compiler import primitives as P
 from compiler.cpu import parallel
 from compiler.interpret import eval_jaxpr
 from compiler.ir import ShapedArray
-from compiler.passes.sort_step import RADIX_MIN_LENGTH
+from compiler.passes.sort_step import RADIX_MIN_LENGTH, uses_radix
 from compiler.passes.util import JaxprBuilder
 from compiler.pipeline import compile_cpu
 
@@ -79,7 +79,7 @@ def iota(shape, dimension, dtype=np.int32):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_every_dtype_one_operand_and_argsort(dtype):
-    x = keys(dtype, (3 * RADIX_MIN_LENGTH,), 0)
+    x = keys(dtype, (400,), 0)
     exe = run_sort([x], 0)
     assert "radix sort" in exe.program.report()
     run_sort([x, iota(x.shape, 0)], 0)  # argsort: stability is the iota's order
@@ -89,7 +89,7 @@ def test_every_dtype_one_operand_and_argsort(dtype):
 @given(
     dtype=st.sampled_from(DTYPES),
     shape=st.lists(st.integers(1, 3), min_size=0, max_size=2),
-    length=st.sampled_from([RADIX_MIN_LENGTH, RADIX_MIN_LENGTH + 1, 700]),
+    length=st.sampled_from([128, 257, 700]),
     where=st.integers(0, 2),
     seed=st.integers(0, 2**16),
 )
@@ -98,6 +98,16 @@ def test_hypothesis_shapes_axes_dtypes(dtype, shape, length, where, seed):
     shape = tuple(shape[:where]) + (length,) + tuple(shape[where:])
     x = keys(dtype, shape, seed, spread=1 + seed % 50)
     run_sort([x, iota(shape, where)], where)
+
+
+@pytest.mark.parametrize("dtype", [dtypes.int8, dtypes.float16, dtypes.float32, dtypes.float64])
+def test_both_sides_of_the_radix_threshold(dtype):
+    first = next(n for n in range(1, 1000) if uses_radix(1, n, dtype))
+    assert first >= RADIX_MIN_LENGTH
+    for n, kind in ((first - 1, "merge sort"), (first, "radix sort")):
+        x = keys(dtype, (3, n), n)
+        exe = run_sort([x, iota(x.shape, 1)], 1)
+        assert kind in exe.program.report()
 
 
 @pytest.mark.parametrize("payload", [np.float64, np.int8, np.bool_, np.uint16])
@@ -127,7 +137,7 @@ def test_one_digit_passes_are_skipped_and_results_still_right():
     x = np.arange(1000, dtype=np.int64)[::-1].copy() % 256
     run_sort([x, iota(x.shape, 0)], 0)
     run_sort([np.full(600, -0.0, np.float32)], 0)  # all ties: the input order
-    run_sort([np.zeros((0, RADIX_MIN_LENGTH), np.float32)], 1)  # no rows
+    run_sort([np.zeros((0, 300), np.float32)], 1)  # no rows
 
 
 @pytest.mark.parametrize("threads", [1, 2, 3])
