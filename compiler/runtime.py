@@ -40,8 +40,8 @@ from .passes.control_steps import walk_steps
 from .passes.kernels import InterpretStep
 
 # 12: LAPACK steps, native sort; gemm row/column split, optnone tiny kernels, one parallel_for
-# 13-15: radix sort for one key and rows of a few dozen elements or more (cpu/emit_radix)
-CODEGEN_VERSION = "jaxlite-cpu-15"
+# 13-16: radix sort for one key and rows of a few dozen elements or more (cpu/emit_radix)
+CODEGEN_VERSION = "jaxlite-cpu-16"
 MAGIC = b"JAXLITE-OBJ1\n"
 
 # llvm_compiles, memory_hits, disk_hits, disk_writes, disk_corrupt, and interpreter_callbacks:

@@ -29,7 +29,7 @@ from llvmlite import ir
 
 from .. import dtypes
 from . import parallel
-from .types import i1, i64, ptr, void
+from .types import i1, i32, i64, ptr, void
 
 DIGIT_BITS = 8
 BUCKETS = 1 << DIGIT_BITS
@@ -156,7 +156,7 @@ def _emit_rows(module, s, name):
     k_own = None if direct else alloc(n * kw)
     c_tmp = alloc(n * cw) if cw else None
     c_own = alloc(n * cw) if cw and not (direct and n_ops == 2) else None
-    counts = alloc(kw * BUCKETS * 8)
+    counts = alloc(kw * BUCKETS * 4)  # uint32 counts: rows are shorter than 2**31 (sort_step.uses_radix)
 
     def at(p, t, j):
         return b.gep(p, [j], source_etype=t)
@@ -169,7 +169,7 @@ def _emit_rows(module, s, name):
 
         k0 = at(outs[0], kt, row) if direct else k_own
         c0 = at(outs[1], ct, row) if direct and n_ops == 2 else c_own
-        F.for_(c(0), c(kw * BUCKETS), lambda j: b.store(c(0), at(counts, i64, j)))
+        F.for_(c(0), c(kw * BUCKETS), lambda j: b.store(c(0, i32), at(counts, i32, j)))
 
         lossy = F.var(i1, c(0, i1))  # a -0.0 or a NaN that the order key does not keep exactly
 
@@ -185,8 +185,8 @@ def _emit_rows(module, s, name):
             elif cw:
                 b.store(b.trunc(j, ct) if cw < 8 else j, at(c0, ct, j))
             for d in range(kw):
-                cell = at(counts, i64, b.add(c(d * BUCKETS), _digit(b, key, d)))
-                b.store(b.add(b.load(cell, typ=i64), c(1)), cell)
+                cell = at(counts, i32, b.add(c(d * BUCKETS), _digit(b, key, d)))
+                b.store(b.add(b.load(cell, typ=i32), c(1, i32)), cell)
 
         F.for_(c(0), c(n), init)
         src, dst = F.var(ptr, k0), F.var(ptr, k_tmp)
@@ -195,7 +195,7 @@ def _emit_rows(module, s, name):
             base = c(d * BUCKETS)
             ks = b.load(src, typ=ptr)
             first = _digit(b, b.load(at(ks, kt, c(0)), typ=kt), d)
-            one_bucket = b.icmp_signed("==", b.load(at(counts, i64, b.add(base, first)), typ=i64), c(n))
+            one_bucket = b.icmp_unsigned("==", b.load(at(counts, i32, b.add(base, first)), typ=i32), c(n, i32))
             with b.if_then(b.not_(one_bucket)):
                 _scatter_pass(F, kt, ct, counts, base, d, src, dst, csrc, cdst, n)
 
@@ -233,12 +233,12 @@ def _scatter_pass(F, kt, ct, counts, base, d, src, dst, csrc, cdst, n):
     """One stable counting pass on digit d: exclusive prefix sums of the counts become each
     bucket's next free slot, elements move there in row order; then src and dst swap."""
     b = F.b
-    total = F.var(i64, c(0))
+    total = F.var(i32, c(0, i32))
 
     def prefix(k):
-        cell = b.gep(counts, [b.add(base, k)], source_etype=i64)
-        v = b.load(cell, typ=i64)
-        t = b.load(total, typ=i64)
+        cell = b.gep(counts, [b.add(base, k)], source_etype=i32)
+        v = b.load(cell, typ=i32)
+        t = b.load(total, typ=i32)
         b.store(t, cell)
         b.store(b.add(t, v), total)
 
@@ -248,9 +248,10 @@ def _scatter_pass(F, kt, ct, counts, base, d, src, dst, csrc, cdst, n):
 
     def move(j):
         bits = b.load(b.gep(ks, [j], source_etype=kt), typ=kt)
-        cell = b.gep(counts, [b.add(base, _digit(b, bits, d))], source_etype=i64)
-        pos = b.load(cell, typ=i64)
-        b.store(b.add(pos, c(1)), cell)
+        cell = b.gep(counts, [b.add(base, _digit(b, bits, d))], source_etype=i32)
+        pos32 = b.load(cell, typ=i32)
+        b.store(b.add(pos32, c(1, i32)), cell)
+        pos = b.zext(pos32, i64)
         b.store(bits, b.gep(kd, [pos], source_etype=kt))
         if ct:
             b.store(b.load(b.gep(cs, [j], source_etype=ct), typ=ct), b.gep(cd, [pos], source_etype=ct))

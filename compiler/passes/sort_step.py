@@ -27,7 +27,8 @@ RADIX_MIN_LENGTH_PER_KEY_BYTE = 16
 
 def uses_radix(num_keys, length, key_dtype) -> bool:
     per_byte = RADIX_MIN_LENGTH_PER_KEY_BYTE * np.dtype(key_dtype).itemsize
-    return num_keys == 1 and length >= max(RADIX_MIN_LENGTH, per_byte)
+    # (its digit counts are uint32: rows of 2**31 elements and more go to the merge sort)
+    return num_keys == 1 and max(RADIX_MIN_LENGTH, per_byte) <= length < 2**31
 
 
 def why_not(eqn):
