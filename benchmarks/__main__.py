@@ -8,7 +8,8 @@
 - eager per-op overhead (benchmarks.eager_overhead) and eager per-example gradients
   (benchmarks.per_example_grads);
 - pmap: data-parallel MLP steps/s and a 1M-element psum on 1 and 2 CPU devices, beside JAX
-  (benchmarks.pmap_bench).
+  (benchmarks.pmap_bench);
+- sorting in jit (jnp.sort, argsort, rows of 2-D) beside NumPy and JAX (benchmarks.sort_bench).
 
 Writes <out>/all.json (every figure, with the machine and the date) and <out>/jit_ratios.png
 (jaxlite / JAX per workload, with the issue's goals; needs matplotlib, the `bench` extra) and
@@ -150,6 +151,12 @@ def main():
 
         results["pmap"] = pmap_bench.run(repeat=repeat)
         print(pmap_bench.format_table(results["pmap"]))
+    print("running sort benchmarks ...", flush=True)
+    from . import sort_bench
+
+    sizes = (100_000, 1_000_000) if args.quick else (100_000, 1_000_000, 10_000_000)
+    results["sort"] = sort_bench.run(sizes=sizes, repeat=repeat)
+    print(sort_bench.format_table(results["sort"]))
     rows = jit_rows(results["jit_workloads"], results["jit_models"], results["simulators"])
     results["jit_table"] = [
         {"workload": n, "ms": by_lib, "ratio_to_jax": r, "goal": g} for n, by_lib, r, g in rows

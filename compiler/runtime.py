@@ -43,10 +43,11 @@ from .passes.control_steps import walk_steps
 from .passes.kernels import InterpretStep
 
 # 12: LAPACK steps, native sort; gemm row/column split, optnone tiny kernels, one parallel_for
-# 13: parallel_for over a persistent thread pool (cpu/threadpool), its runtime a separate
+# 17: parallel_for over a persistent thread pool (cpu/threadpool), its runtime a separate
 #     support object (`<key>.support`) linked at load; gemms from 2**22 multiply-adds split;
-#     complex64/complex128 kernels and cgemm/zgemm; optnone entry points (loop-free programs)
-CODEGEN_VERSION = "jaxlite-cpu-13"
+#     complex64/complex128 kernels and cgemm/zgemm; optnone entry points (loop-free programs);
+#     radix sort for one key and rows of a few dozen elements or more (cpu/emit_radix)
+CODEGEN_VERSION = "jaxlite-cpu-17"
 MAGIC = b"JAXLITE-OBJ1\n"
 
 # llvm_compiles, memory_hits, disk_hits, disk_writes, disk_corrupt, and interpreter_callbacks:
@@ -396,6 +397,22 @@ class Executable:
             return outs if plain else self._assemble(args, outs)
 
         return run
+
+    def run_into(self, args, given):
+        """`run(args)` with some output buffers supplied: `given` maps output slots (positions in
+        program.output_buffers) to C-contiguous arrays of exactly that buffer's shape and dtype,
+        which the program writes instead of fresh ones (buffer donation: the caller has checked
+        `donation.can_alias` for each). Consts are prepended as in `run`."""
+        args = (*self.consts, *args)
+        outs = [given[k] if k in given else _pool.empty(s, d) for k, (s, d) in enumerate(self._out_specs)]
+        arena = np.empty(self._arena + 64, np.uint8) if self._arena else None
+        ptrs = [data_pointer(a) for a in (*args, *outs)]
+        if arena is not None:
+            ptrs.append((data_pointer(arena) + 63) & ~63)
+        rc = self._fn(self._ptrs_type(*ptrs), self._token, _CALLBACK_ADDRESS if self._token else None)
+        if rc:
+            self._raise(rc)
+        return outs if self._plain_outputs else self._assemble(args, outs)
 
     def _raise(self, rc):
         err = getattr(_errors, "error", None)

@@ -40,6 +40,16 @@ class Array:
     def aval(self):
         return ShapedArray(self._value.shape, self._value.dtype, self._weak)
 
+    # -- donation: a donated Array is deleted after the call (jit donate_argnums) --------------
+    def delete(self):
+        """Drop this Array's buffer (jax.Array.delete); any later use raises RuntimeError."""
+        if type(self._value) is not _DeletedValue:
+            self._value = _DeletedValue(self._value.shape, self._value.dtype)
+
+    def is_deleted(self) -> bool:
+        """True once the Array was donated to a jit call or `delete()`d (jax.Array.is_deleted)."""
+        return type(self._value) is _DeletedValue
+
     # -- conversion --------------------------------------------------------------------------
     def __array__(self, dtype=None, copy=None):
         if copy:
@@ -79,6 +89,8 @@ class Array:
         return np.asarray(self._value).tolist()
 
     def block_until_ready(self):
+        if type(self._value) is _DeletedValue:
+            self._value.error()
         return self  # computation is synchronous: the value is ready when the Array exists
 
     def copy_to_host_async(self):
@@ -181,6 +193,30 @@ class Array:
 
     def __getstate__(self):
         return None
+
+
+class _DeletedValue:
+    """What a deleted Array holds instead of its NumPy value: the shape and dtype (still
+    readable, as in JAX) and JAX's error for every other use, NumPy conversion included."""
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, shape, dtype):
+        self.shape, self.dtype = shape, dtype
+
+    ndim = property(lambda self: len(self.shape))
+    size = property(lambda self: int(np.prod(self.shape, dtype=np.int64)))
+    itemsize = property(lambda self: self.dtype.itemsize)
+    nbytes = property(lambda self: self.size * self.dtype.itemsize)
+
+    def error(self, *args, **kwargs):
+        raise RuntimeError(f"Array has been deleted with shape={self.dtype.name}[{','.join(map(str, self.shape))}].")
+
+    __array__ = __bool__ = __int__ = __float__ = __complex__ = __index__ = __len__ = __iter__ = error
+    __getitem__ = item = tolist = __dlpack__ = __dlpack_device__ = error
+
+    def __getattr__(self, name):  # flags, astype, reshape, ...: every other use of the value
+        self.error()
 
 
 def _reconstruct(value, weak):

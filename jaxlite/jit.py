@@ -26,7 +26,7 @@ from compiler import dtypes, pipeline
 from compiler import primitives as P
 from compiler.ir import ClosedJaxpr, ShapedArray
 
-from . import core, tree_util
+from . import core, donation, tree_util
 from .array import Array, wrap
 from .config import config
 from .partial_eval import ShapeDtypeStruct, hoist_consts, trace_to_jaxpr
@@ -50,7 +50,7 @@ def _normalize_argnums(argnums, what):
     return tuple(out)
 
 
-def _normalize_argnames(argnames):
+def _normalize_argnames(argnames, what="static_argnames"):
     if argnames is None:
         return ()
     if isinstance(argnames, str):
@@ -58,7 +58,7 @@ def _normalize_argnames(argnames):
     out = tuple(argnames)
     for a in out:
         if not isinstance(a, str):
-            raise TypeError(f"jit: static_argnames must be strings, got {argnames!r}")
+            raise TypeError(f"jit: {what} must be strings, got {argnames!r}")
     return out
 
 
@@ -186,7 +186,7 @@ class Compiled:
 class JitWrapped:
     """The result of `jit(fun, ...)`: a callable with a trace cache."""
 
-    def __init__(self, fun, static_argnums=(), static_argnames=(), donate_argnums=()):
+    def __init__(self, fun, static_argnums=(), static_argnames=(), donate_argnums=(), donate_argnames=()):
         if not callable(fun):
             raise TypeError(f"jit: expected a function as the first argument, got {fun!r}")
         functools.update_wrapper(self, fun, updated=())
@@ -194,7 +194,8 @@ class JitWrapped:
         self._name = getattr(fun, "__name__", type(fun).__name__)
         nums = _normalize_argnums(static_argnums, "static_argnums")
         names = _normalize_argnames(static_argnames)
-        self._donate = _normalize_argnums(donate_argnums, "donate_argnums")  # accepted; no reuse yet
+        donate_nums = _normalize_argnums(donate_argnums, "donate_argnums")
+        donate_names = _normalize_argnames(donate_argnames, "donate_argnames")
         try:
             params = list(inspect.signature(fun).parameters.values())
         except (TypeError, ValueError):
@@ -208,6 +209,14 @@ class JitWrapped:
         )
         nums = tuple(dict.fromkeys(nums + tuple(positional.index(n) for n in names if n in positional)))
         self._static_nums, self._static_names = nums, names
+        # donated arguments, by position and by name, either way as for static ones (donation.py)
+        npos = len(positional)
+        donate_names += tuple(positional[i] for i in donate_nums if -npos <= i < npos)
+        donate_nums += tuple(positional.index(n) for n in donate_names if n in positional)
+        donate_names, donate_nums = tuple(dict.fromkeys(donate_names)), tuple(dict.fromkeys(donate_nums))
+        donation.check_static_overlap(self._name, nums, names, donate_nums, donate_names)
+        self._donate_nums, self._donate_names = donate_nums, donate_names
+        self._donation_plans = {}
         self._cache = {}
         self._fast = {}
         self._keys = []  # insertion order, for explaining misses
@@ -371,10 +380,20 @@ class JitWrapped:
                     f"jit({self._name}) closes over a tracer ({c}) of a transformation that is no "
                     "longer running; pass the value as an argument instead"
                 )
+        if self._donate_nums or self._donate_names:  # never cached on the fast path below
+            return entry.unflatten(self._call_donating(entry, leaves, key, args, kwargs))
         outs = _run(entry, leaves)
         if not kwargs and not self._static_nums and all(type(a) in (Array, np.ndarray) for a in args):
             self._fast[_fast_key(args)] = entry
         return entry.unflatten(outs)
+
+    def _call_donating(self, entry, leaves, key, args, kwargs):
+        static_pos, static_kw, _, _, _ = self._split(args, kwargs)
+        mask = donation.donated_mask(args, kwargs, static_pos, static_kw, self._donate_nums, self._donate_names)
+        plan = self._donation_plans.get((key, mask))
+        if plan is None:
+            plan = self._donation_plans[(key, mask)] = donation.Plan(entry, mask, self._name)
+        return donation.run_donating(entry, leaves, plan, _as_input)
 
     @staticmethod
     def _fast_call(entry, args):
@@ -466,12 +485,14 @@ def call_jaxpr(closed: ClosedJaxpr, args, name="jit"):
     return _run(entry, args)
 
 
-def jit(fun=None, *, static_argnums=(), static_argnames=(), donate_argnums=(), **unsupported):
+def jit(fun=None, *, static_argnums=(), static_argnames=(), donate_argnums=(), donate_argnames=(), **unsupported):
     """Compile `fun` for the CPU: traced once per signature, one native program per signature.
 
     `static_argnums` / `static_argnames` mark arguments whose (hashable) values are part of the
-    signature; every other argument is traced by shape and dtype. `donate_argnums` is accepted
-    (buffers are not reused yet). Usable as `@jit` or `@partial(jit, static_argnums=...)`.
+    signature; every other argument is traced by shape and dtype. `donate_argnums` /
+    `donate_argnames` donate arguments' buffers to outputs of the same shape and dtype; donated
+    Arrays are deleted after the call (see jaxlite/donation.py). Usable as `@jit` or
+    `@partial(jit, static_argnums=...)`.
     """
     for k in unsupported:
         if k not in (
@@ -482,7 +503,6 @@ def jit(fun=None, *, static_argnums=(), static_argnames=(), donate_argnums=(), *
             "abstracted_axes",
             "in_shardings",
             "out_shardings",
-            "donate_argnames",
             "compiler_options",
         ):
             raise TypeError(f"jit() got an unexpected keyword argument {k!r}")
@@ -492,9 +512,10 @@ def jit(fun=None, *, static_argnums=(), static_argnames=(), donate_argnums=(), *
             static_argnums=static_argnums,
             static_argnames=static_argnames,
             donate_argnums=donate_argnums,
+            donate_argnames=donate_argnames,
             **unsupported,
         )
-    return JitWrapped(fun, static_argnums, static_argnames, donate_argnums)
+    return JitWrapped(fun, static_argnums, static_argnames, donate_argnums, donate_argnames)
 
 
 from . import jit_rules  # noqa: E402,F401  (jvp rule of the call primitive)

@@ -466,7 +466,7 @@ def build_module(program, entry_name: str) -> ir.Module:
         elif isinstance(s, LapackStep):
             lapack.emit(cx, s, ptr_of, f"lapack{len(cx.module.functions)}")
         elif isinstance(s, SortStep):
-            emit_sort.emit(cx, s, ptr_of, f"sort{len(cx.module.functions)}")
+            emit_sort.emit(cx, s, ptr_of, f"sort{len(cx.module.functions)}", fn, slots)
         elif isinstance(s, InterpretStep):
             # the callback gets the step's own buffer pointers (inside a loop, a slice's
             # pointer is the current iteration's)

@@ -17,6 +17,8 @@ from __future__ import annotations
 from llvmlite import ir
 
 from .. import dtypes
+from ..passes.sort_step import uses_radix
+from . import emit_radix
 from .types import i64, mem_type, ptr, void
 
 
@@ -101,8 +103,11 @@ def _lt(b, dt, x, y):
     return b.icmp_unsigned("<", x, y)  # unsigned integers and bools (bytes 0/1)
 
 
-def emit(cx, s, ptr_of, name):
-    """Emit SortStep `s` as function `name` and call it at cx.b's position."""
+def emit(cx, s, ptr_of, name, entry_fn, entry_alloca):
+    """Emit SortStep `s` as function `name` and call it at cx.b's position (a radix sort for
+    one key and long rows, see emit_radix; else the merge sort below)."""
+    if uses_radix(s.num_keys, s.length, s.dtypes[0]):
+        return emit_radix.emit(cx, s, ptr_of, name, entry_fn, entry_alloca)
     st = _Sorter(cx, s, name)
     b = st.b
     n, inner = s.length, s.inner

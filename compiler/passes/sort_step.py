@@ -1,4 +1,6 @@
-"""sort equations become SortSteps: a native stable merge sort per row (cpu/emit_sort.py).
+"""sort equations become SortSteps: a native stable sort per row. One key and rows of at least
+`uses_radix` elements (a few dozen): an LSD radix sort (cpu/emit_radix.py, its own work memory); otherwise
+a merge sort (cpu/emit_sort.py) with the work arrays described below.
 
 The step sorts `rows` independent rows of `length` elements; element j of a row lives at
 row_offset + j * inner (row-major: outer * length * inner + j * inner + i for the row (outer,
@@ -15,6 +17,18 @@ import numpy as np
 
 from .. import dtypes
 from ..ir import Literal
+
+# Shorter rows go to the merge sort: clearing and scanning the radix digit counts (256 per key
+# byte) costs more than sorting a few dozen elements by comparison. Measured (float32 rows of
+# 32 and float64 rows of 64 break even; twice as long, the radix sort is 2x faster):
+RADIX_MIN_LENGTH = 32
+RADIX_MIN_LENGTH_PER_KEY_BYTE = 16
+
+
+def uses_radix(num_keys, length, key_dtype) -> bool:
+    per_byte = RADIX_MIN_LENGTH_PER_KEY_BYTE * np.dtype(key_dtype).itemsize
+    # (its digit counts are uint32: rows of 2**31 elements and more go to the merge sort)
+    return num_keys == 1 and max(RADIX_MIN_LENGTH, per_byte) <= length < 2**31
 
 
 def why_not(eqn):
@@ -48,7 +62,8 @@ class SortStep:
         )
 
     def report_line(self, i):
-        return f"  step {i}: native merge sort of {self.rows} row(s) of {self.length}, {self.num_keys} key(s)"
+        kind = "radix" if uses_radix(self.num_keys, self.length, self.dtypes[0]) else "merge"
+        return f"  step {i}: native {kind} sort of {self.rows} row(s) of {self.length}, {self.num_keys} key(s)"
 
 
 def build_sort_step(eqn, buf_of, new_temp):
@@ -57,7 +72,9 @@ def build_sort_step(eqn, buf_of, new_temp):
     length = shape[d] if shape else 1
     inner = prod(shape[d + 1 :])
     rows = prod(shape[:d]) * inner if length else 0
-    n = max(1, length)
+    num_keys = eqn.params.get("num_keys", 1)
+    radix = uses_radix(num_keys, length, eqn.invars[0].aval.dtype)
+    n = 1 if radix else max(1, length)  # the radix sort mallocs its own work arrays
     return SortStep(
         [buf_of(v) for v in eqn.invars],
         [buf_of(v) for v in eqn.outvars],
@@ -67,6 +84,6 @@ def build_sort_step(eqn, buf_of, new_temp):
         rows,
         length,
         inner,
-        eqn.params.get("num_keys", 1),
+        num_keys,
         eqn,
     )

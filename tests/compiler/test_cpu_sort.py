@@ -25,7 +25,7 @@ def check_sort(operands, dimension, num_keys):
     closed = jb.build(jb.op(P.sort_p, *ins, dimension=dimension, is_stable=True, num_keys=num_keys))
     exe = compile_cpu(closed, check=True)
     assert exe.program.count("interpret") == 0, exe.program.report()
-    assert "merge sort" in exe.program.report()
+    assert "merge sort" in exe.program.report() or "radix sort" in exe.program.report()
     got = exe(*operands)
     want = eval_jaxpr(closed.jaxpr, closed.consts, *operands)
     for g, w in zip(got, want, strict=True):
