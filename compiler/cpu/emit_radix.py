@@ -28,7 +28,7 @@ import numpy as np
 from llvmlite import ir
 
 from .. import dtypes
-from . import parallel
+from . import parallel, threadpool
 from .types import i1, i32, i64, ptr, void
 
 DIGIT_BITS = 8
@@ -139,8 +139,8 @@ def _emit_rows(module, s, name):
     kt = ir.IntType(8 * kw)
     cw = _carried_bytes(s)
     ct = ir.IntType(8 * cw) if cw else None
-    malloc = parallel._decl(module, "jaxlite_malloc", ptr, [i64])
-    free = parallel._decl(module, "jaxlite_free", void, [ptr])
+    malloc = threadpool._decl(module, "jaxlite_malloc", ptr, [i64])
+    free = threadpool._decl(module, "jaxlite_free", void, [ptr])
     trap = module.declare_intrinsic("llvm.trap", fnty=ir.FunctionType(void, []))
 
     def alloc(nbytes):
