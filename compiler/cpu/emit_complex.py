@@ -26,6 +26,7 @@ from llvmlite import ir
 
 from .. import dtypes
 from .. import primitives as P
+from .float_ops import FloatOps
 from .scalar import _intr, _libm, convert, select_n
 from .types import Pair, f64, i32, mem_type, reg_type
 
@@ -57,29 +58,12 @@ def store(b, value, addr, dtype):
 # ---- Real arithmetic on parts ---------------------------------------------------------------
 
 
-class _Ops:
+class _Ops(FloatOps):
     """Real operations of one float dtype (the part's, or float64 for widened complex64)."""
 
     def __init__(self, cx, dtype):
-        self.cx, self.b, self.dt = cx, cx.b, np.dtype(dtype)
-
-    def c(self, v):
-        return ir.Constant(reg_type(self.dt), float(v))
-
-    def add(self, x, y):
-        return self.b.fadd(x, y)
-
-    def sub(self, x, y):
-        return self.b.fsub(x, y)
-
-    def mul(self, x, y):
-        return self.b.fmul(x, y)
-
-    def div(self, x, y):
-        return self.b.fdiv(x, y)
-
-    def neg(self, x):
-        return self.b.fneg(x)
+        super().__init__(cx, reg_type(np.dtype(dtype)))
+        self.dt = np.dtype(dtype)
 
     def fabs(self, x):
         return _intr(self.cx, "fabs", self.dt, x)
@@ -92,12 +76,6 @@ class _Ops:
 
     def f(self, name, *xs):
         return _libm(self.cx, name, xs[0], self.dt, *xs[1:])
-
-    def cmp(self, op, x, y):
-        return self.b.fcmp_ordered(op, x, y)
-
-    def sel(self, cond, x, y):
-        return self.b.select(cond, x, y)
 
     def is_inf(self, x):
         return self.cmp("==", self.fabs(x), self.c(np.inf))

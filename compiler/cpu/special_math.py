@@ -25,9 +25,8 @@ from __future__ import annotations
 
 import math
 
-from llvmlite import ir
-
 from .. import dtypes
+from .float_ops import FloatOps
 from .types import f64
 
 # Giles' coefficients, central region (w < 5, in w - 2.5) and tail (in sqrt(w) - 3).
@@ -75,37 +74,14 @@ _HALLEY_STEPS_F64 = 2
 _PSI_ROOT_RADIUS = 0.3  # the 31st term is below 1e-20 inside it (terms shrink ~0.68**n |t|**n)
 
 
-class _F64:
+class _F64(FloatOps):
     """Float64 arithmetic on the builder, for readable formulas."""
 
     def __init__(self, cx):
         from . import scalar
 
-        self.cx, self.b, self._scalar = cx, cx.b, scalar
-
-    def c(self, v):
-        return ir.Constant(f64, v)
-
-    def add(self, x, y):
-        return self.b.fadd(x, y)
-
-    def sub(self, x, y):
-        return self.b.fsub(x, y)
-
-    def mul(self, x, y):
-        return self.b.fmul(x, y)
-
-    def div(self, x, y):
-        return self.b.fdiv(x, y)
-
-    def lt(self, x, y):
-        return self.b.fcmp_ordered("<", x, y)
-
-    def eq(self, x, y):
-        return self.b.fcmp_ordered("==", x, y)
-
-    def sel(self, c, x, y):
-        return self.b.select(c, x, y)
+        super().__init__(cx, f64)
+        self._scalar = scalar
 
     def libm(self, name, x):
         return self._scalar._libm(self.cx, name, x, dtypes.float64)

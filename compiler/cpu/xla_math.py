@@ -48,6 +48,7 @@ from llvmlite import ir
 
 from .. import dtypes
 from ..primitives.xla_math import FUNCTIONS
+from .float_ops import FloatOps
 from .types import f32, f64
 
 _GLIBC = {"log": "log", "erf": "erf", "pow64": "pow", "pow32": "powf"}
@@ -77,29 +78,8 @@ def _bits64(u):
     return float(np.uint64(u).view(np.float64))
 
 
-class _Ops:
+class _Ops(FloatOps):
     """Arithmetic of one float type on the builder, named as the formulas read."""
-
-    def __init__(self, cx, t):
-        self.cx, self.b, self.t = cx, cx.b, t
-
-    def c(self, v):
-        return ir.Constant(self.t, v)
-
-    def add(self, x, y):
-        return self.b.fadd(x, y)
-
-    def sub(self, x, y):
-        return self.b.fsub(x, y)
-
-    def mul(self, x, y):
-        return self.b.fmul(x, y)
-
-    def div(self, x, y):
-        return self.b.fdiv(x, y)
-
-    def neg(self, x):
-        return self.b.fneg(x)
 
     def fma(self, x, y, z):
         return self.intr("fma", x, y, z)
@@ -114,12 +94,6 @@ class _Ops:
             raise RuntimeError(f"xla_math: XLA calls glibc's {_GLIBC[name]} here, and libm.so.6 is not loadable")
         fn = self.cx.declare(f"jaxlite_glibc_{name}", self.t, [self.t] * len(xs))
         return self.b.call(fn, list(xs))
-
-    def lt(self, x, y):
-        return self.b.fcmp_ordered("<", x, y)
-
-    def sel(self, cond, x, y):
-        return self.b.select(cond, x, y)
 
 
 # ---- log1p (float64) --------------------------------------------------------------------------
