@@ -18,6 +18,7 @@ from compiler import dtypes
 from . import core, lax
 from . import numpy as jnp
 from . import random_xla_math as xla_math
+from .random_xla_reduce import xla_normalise
 
 
 def _R():
@@ -123,9 +124,8 @@ def dirichlet(key, alpha, shape=None, dtype=None):
     shape = tuple(alpha.shape[:-1]) if shape is None else R._shape("dirichlet", shape)
     logs = loggamma(k, alpha, (*shape, alpha.shape[-1]), dtype)
     logs = logs - lax.stop_gradient(jnp.max(logs, axis=-1, keepdims=True))
-    e = R._exp(logs)
-    # XLA rewrites a division by a broadcast value into a multiply by its reciprocal
-    return e * (jnp.asarray(1.0, e.dtype) / jnp.sum(e, axis=-1, keepdims=True))
+    # the row sum in XLA CPU's association order, then a multiply by its reciprocal
+    return xla_normalise(R._exp(logs))
 
 
 def _poisson_knuth(k, lam, shape, dtype, max_iters):
