@@ -18,10 +18,10 @@ fuses its scaling `u * (max - min) + min` into one FMA; `_fma` reproduces that r
 `bernoulli`, `randint`, `permutation`, `choice`, `categorical` and `poisson`. In float32 also
 the samplers that go through log, log1p, exp, erf or erf_inv (`normal`, `truncated_normal`,
 `exponential`, `laplace`, `logistic`, `gumbel`, `multivariate_normal`, `gamma` for alpha >= 1,
-`loggamma`, `beta`): XLA evaluates those functions with its own polynomials, which
-`random_xla_math` reproduces operation for operation. In float64 (XLA calls glibc's log/exp
-where NumPy has its own loops) and for float32 gamma with alpha < 1 (XLA's powf) they agree to
-the last bit or two, as does `dirichlet` (XLA's CPU reductions add in their own order).
+`loggamma`, `beta`, `dirichlet`): XLA evaluates those functions with its own polynomials, which
+`random_xla_math` reproduces operation for operation (and dirichlet's row sum is added in XLA's
+order, `random_xla_reduce`). In float64 (XLA calls glibc's log/exp where NumPy has its own
+loops) and for float32 gamma with alpha < 1 (XLA's powf) they agree to the last bit or two.
 """
 
 from __future__ import annotations

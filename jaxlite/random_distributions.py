@@ -2,8 +2,8 @@
 
 They consume keys exactly as JAX does (one key per gamma element, split from the caller's key;
 Poisson's loops split a key per round), so they follow JAX's streams; in float32 gamma (alpha
->= 1), loggamma and beta are bit-identical to JAX (XLA's log/exp and FMA contractions
-reproduced), the rest to a few ulp (see `jaxlite.random`'s docstring). Unlike JAX, gamma has
+>= 1), loggamma, beta and dirichlet are bit-identical to JAX (XLA's log/exp, FMA contractions
+and row-sum order reproduced), the rest to a few ulp (see `jaxlite.random`'s docstring). Unlike JAX, gamma has
 no implicit-reparameterisation gradient with respect to `a` yet.
 """
 

@@ -64,6 +64,9 @@ CASES = [
     ("R.loggamma(k, jnp.array([0.5, 3.0], dt), dtype=dt)", "x32"),
     ("R.beta(k, 2.0, 3.0, (5,), dt)", "x32"),
     ("R.dirichlet(k, jnp.array([1.0, 2.0, 0.5], dt), (2,), dt)", "x32"),
+    ("R.dirichlet(k, jnp.array([0.3, 4.0], dt), (4,), dt)", "x32"),
+    ("R.dirichlet(k, jnp.array([0.5, 1.0, 2.0, 3.0, 1.5], dt), (2, 3), dt)", "x32"),
+    ("R.dirichlet(k, jnp.arange(1, 18, dtype=dt) * 0.5, (3,), dt)", "x32"),
 ]
 
 # JAX's original (non-partitionable) counter layout: the cases whose bits depend on it
