@@ -113,10 +113,23 @@ _KS_FAST = [1, 2, 3, 8, 17, 32, 33, 40, 100]
 _KS_ALL = list(range(1, 42)) + [64, 65, 100, 1000, 1089]
 
 
+_JAX_X64_BEFORE = []
+
+
 def _jax():
     jax = pytest.importorskip("jax")
+    _JAX_X64_BEFORE.append(jax.config.jax_enable_x64)
     jax.config.update("jax_enable_x64", True)
     return jax
+
+
+@pytest.fixture(autouse=True)
+def _restore_jax_x64():
+    """The comparison tests switch JAX to x64; other modules compare with JAX in float32."""
+    yield
+    if _JAX_X64_BEFORE:
+        sys.modules["jax"].config.update("jax_enable_x64", _JAX_X64_BEFORE[0])
+        _JAX_X64_BEFORE.clear()
 
 
 @pytest.mark.parametrize("dt", [np.float32, np.float64], ids=["f32", "f64"])
