@@ -17,11 +17,11 @@ Bit-identical to JAX (float32 and float64): keys, `split`, `fold_in`, `bits`, `u
 fuses its scaling `u * (max - min) + min` into one FMA; `_fma` reproduces that rounding),
 `bernoulli`, `randint`, `permutation`, `choice`, `categorical`, `poisson`, and the samplers that
 go through log, log1p, exp, erf, erf_inv or pow (`normal`, `truncated_normal`, `exponential`,
-`laplace`, `logistic`, `gumbel`, `multivariate_normal`, `gamma`, `loggamma`, `beta`), eagerly
-and under jit: XLA evaluates those functions with its own polynomials and fused multiply-adds
-(or glibc's scalar log/erf/pow), which the `xla_math` primitive reproduces operation for
-operation (`random_xla_math`). `dirichlet` agrees to the last bit or two (XLA's CPU reductions
-add in their own order).
+`laplace`, `logistic`, `gumbel`, `multivariate_normal`, `gamma`, `loggamma`, `beta`,
+`dirichlet`), eagerly and under jit: XLA evaluates those functions with its own polynomials and
+fused multiply-adds (or glibc's scalar log/erf/pow), which the `xla_math` primitive reproduces
+operation for operation (`random_xla_math`), and dirichlet's row sum is added in XLA's order
+(`random_xla_reduce`).
 """
 
 from __future__ import annotations

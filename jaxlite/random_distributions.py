@@ -1,9 +1,9 @@
 """Samplers built on rejection loops: gamma (and loggamma, beta, dirichlet) and poisson.
 
 They consume keys exactly as JAX does (one key per gamma element, split from the caller's key;
-Poisson's loops split a key per round), so they follow JAX's streams; gamma, loggamma and beta
-are bit-identical to JAX in float32 and float64 (XLA's log/exp/pow/rsqrt and FMA contractions
-reproduced), dirichlet to a few ulp (see `jaxlite.random`'s docstring). Unlike JAX, gamma has
+Poisson's loops split a key per round), so they follow JAX's streams; gamma, loggamma, beta and
+dirichlet are bit-identical to JAX in float32 and float64 (XLA's log/exp/pow/rsqrt, FMA
+contractions and row-sum order reproduced; see `jaxlite.random`'s docstring). Unlike JAX, gamma has
 no implicit-reparameterisation gradient with respect to `a` yet.
 """
 
@@ -18,6 +18,7 @@ from compiler import dtypes
 from . import core, lax
 from . import numpy as jnp
 from . import random_xla_math as xla_math
+from .random_xla_reduce import xla_normalise
 
 
 def _R():
@@ -40,10 +41,7 @@ def _gamma_one(k, alpha, log_space):
     alpha_orig = alpha
     alpha = jnp.where(boost_mask, alpha, alpha + one)
     d = alpha - c0(1.0 / 3.0)
-    if dtype == np.float64:  # XLA rewrites a / sqrt(d) into a * rsqrt(d)
-        c = c0(1.0 / 3.0) * xla_math.rsqrt(d)
-    else:
-        c = c0(1.0 / 3.0) / lax.sqrt(d)
+    c = c0(1.0 / 3.0) * xla_math.rsqrt(d)  # XLA rewrites a / sqrt(d) into a * rsqrt(d)
 
     def cond_fn(state):
         _, X, V, U = state
@@ -127,9 +125,8 @@ def dirichlet(key, alpha, shape=None, dtype=None):
     shape = tuple(alpha.shape[:-1]) if shape is None else R._shape("dirichlet", shape)
     logs = loggamma(k, alpha, (*shape, alpha.shape[-1]), dtype)
     logs = logs - lax.stop_gradient(jnp.max(logs, axis=-1, keepdims=True))
-    e = R._exp(logs)
-    # XLA rewrites a division by a broadcast value into a multiply by its reciprocal
-    return e * (jnp.asarray(1.0, e.dtype) / jnp.sum(e, axis=-1, keepdims=True))
+    # the row sum in XLA CPU's association order, then a multiply by its reciprocal
+    return xla_normalise(R._exp(logs))
 
 
 def _poisson_knuth(k, lam, shape, dtype, max_iters):

@@ -3,7 +3,7 @@
 `jaxlite.random` needs these to reproduce JAX's streams bit for bit: XLA evaluates them with
 its own polynomial approximations (Cephes-style `log`/`exp` as in Eigen for float32, its own
 `exp` for float64, a rational `log1p` near zero, Giles' `erf_inv` polynomials built on that
-`log1p`, an AVX-512 estimate refined by Newton steps for float64 `rsqrt`), calls glibc's scalar
+`log1p`, a hardware estimate refined by Newton steps for `rsqrt`), calls glibc's scalar
 `log`, `erf`, `pow` and `powf` for the rest, and LLVM contracts every multiply whose only use
 is an add or subtract into one fused multiply-add. The `xla_math` primitive (jaxlite/xla_math.py)
 computes exactly that operation sequence: one scalar LLVM emitter (compiler/cpu/xla_math.py),

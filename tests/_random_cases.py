@@ -62,7 +62,12 @@ CASES = [
     ("R.gamma(k, 3.0, (5,), dt)", True),
     ("R.loggamma(k, jnp.array([0.5, 3.0], dt), dtype=dt)", True),
     ("R.beta(k, 2.0, 3.0, (5,), dt)", True),
-    ("R.dirichlet(k, jnp.array([1.0, 2.0, 0.5], dt), (2,), dt)", False),
+    ("R.dirichlet(k, jnp.array([1.0, 2.0, 0.5], dt), (2,), dt)", True),
+    ("R.dirichlet(k, jnp.array([0.3, 4.0], dt), (4,), dt)", True),
+    ("R.dirichlet(k, jnp.array([0.5, 1.0, 2.0, 3.0, 1.5], dt), (2, 3), dt)", True),
+    ("R.dirichlet(k, jnp.arange(1, 18, dtype=dt) * 0.5, (3,), dt)", True),
+    ("R.gamma(k, jnp.arange(40, dtype=dt) * 0.09 + 0.3, dtype=dt)", True),
+    ("R.dirichlet(k, jnp.arange(40, dtype=dt) * 0.09 + 0.3, (3,), dt)", True),
 ]
 
 # JAX's original (non-partitionable) counter layout: the cases whose bits depend on it

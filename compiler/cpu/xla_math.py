@@ -20,8 +20,8 @@ vectoriser must not swap them for libmvec's (different) results.
 - erf_inv (float64): Giles' double-precision polynomials in w = -log1p(-x^2) (w < 6.25, w < 16
   and beyond), with XLA's log1p above; +-1 gives +-inf.
 - pow (float32 and float64): glibc's `powf` / `pow`.
-- rsqrt (float64): AVX-512's 14-bit estimate and two Newton steps (XLA rewrites a / sqrt(b)
-  into a * rsqrt(b)); 1 / sqrt(x), not XLA's bits, on hosts without AVX-512.
+- rsqrt: XLA rewrites a / sqrt(b) into a * rsqrt(b): float64 AVX-512's 14-bit estimate and two
+  Newton steps, float32 SSE's `rsqrtss` and one; 1 / sqrt(x), not XLA's bits, elsewhere.
 - fma: a * b + c rounded once (what XLA's contracted multiply-adds compute).
 - float32 log, log1p, exp, erf, erf_inv: XLA's own polynomials (Eigen's plog_float and
   pexp_float, the same rational log1p, its float32 erf rational approximation, Giles'
@@ -213,7 +213,7 @@ def _erf_inv(m, x):
     return m.sel(at_one, m.mul(x, m.c(np.inf)), out)
 
 
-# ---- rsqrt (float64) --------------------------------------------------------------------------
+# ---- rsqrt --------------------------------------------------------------------------------
 
 
 def _has_avx512():
@@ -222,27 +222,47 @@ def _has_avx512():
     return "+avx512f" in host()[1].split(",") and "+avx512vl" in host()[1].split(",")
 
 
-def _rsqrt(m, x):
-    """XLA's rsqrt on AVX-512: the 14-bit hardware estimate, then two Newton steps
-    y += (-y/2) (x y y - 1), each with two fused multiply-adds; the estimate itself for zeros,
-    infinities, denormals and negative normals. Elsewhere 1 / sqrt(x) (not XLA's bits)."""
+def _is_x86():
+    import platform
+
+    return platform.machine().lower() in ("x86_64", "amd64")
+
+
+def _hw_estimate(m, x, intrinsic, extra_args):
+    """The hardware reciprocal square root estimate of scalar x (lane 0 of a vector intrinsic)."""
     b = m.b
-    if not _has_avx512():
+    lanes = 2 if m.t is f64 else 4
+    vt = ir.VectorType(m.t, lanes)
+    zero = ir.Constant(vt, [0.0] * lanes)
+    est = m.cx.declare(intrinsic, vt, [vt] + [a.type for a in extra_args(vt)])
+    vec = b.insert_element(zero, x, ir.Constant(ir.IntType(32), 0))
+    return b.extract_element(b.call(est, [vec, *extra_args(vt)]), ir.Constant(ir.IntType(32), 0))
+
+
+def _rsqrt(m, x):
+    """XLA's rsqrt (it rewrites a / sqrt(b) into a * rsqrt(b)): the hardware estimate, then
+    Newton steps y += (-y/2) (x y y - 1), each with two fused multiply-adds; the estimate itself
+    for zeros, infinities, denormals and negative normals. float64 uses AVX-512's 14-bit
+    estimate and two steps, float32 SSE's 12-bit `rsqrtss` and one step. Without the
+    instruction: 1 / sqrt(x) (not XLA's bits)."""
+    if m.t is f64 and _has_avx512():
+        passthru_all = lambda vt: [ir.Constant(vt, [0.0, 0.0]), ir.Constant(ir.IntType(8), -1)]  # noqa: E731
+        y0 = _hw_estimate(m, x, "llvm.x86.avx512.rsqrt14.pd.128", passthru_all)
+        steps, suffix = 2, "f64"
+        # XLA's class mask is 732 (+-inf, +0, denormals, negative normals); its code (compiled
+        # for flushed denormals) gives the estimate for -0 as well: -inf
+        mask = 732 | 0x20
+    elif m.t is f32 and _is_x86():
+        y0 = _hw_estimate(m, x, "llvm.x86.sse.rsqrt.ss", lambda vt: [])
+        steps, suffix, mask = 1, "f32", 764  # the same classes, -0 included
+    else:
         return m.div(m.c(1.0), m.intr("sqrt", x))
-    v2 = ir.VectorType(f64, 2)
-    est = m.cx.declare("llvm.x86.avx512.rsqrt14.pd.128", v2, [v2, v2, ir.IntType(8)])
-    vec = b.insert_element(ir.Constant(v2, [0.0, 0.0]), x, ir.Constant(ir.IntType(32), 0))
-    y0 = b.extract_element(
-        b.call(est, [vec, ir.Constant(v2, [0.0, 0.0]), ir.Constant(ir.IntType(8), -1)]), ir.Constant(ir.IntType(32), 0)
-    )
     y = y0
-    for _ in range(2):
+    for _ in range(steps):
         e = m.fma(m.mul(x, y), y, m.c(-1.0))
         y = m.fma(m.mul(y, m.c(-0.5)), e, y)
-    fpclass = m.cx.declare("llvm.is.fpclass.f64", ir.IntType(1), [f64, ir.IntType(32)])
-    # XLA's class mask is 732 (+-inf, +0, denormals, negative normals); its code (compiled for
-    # flushed denormals) gives the estimate for -0 as well: -inf
-    special = b.call(fpclass, [x, ir.Constant(ir.IntType(32), 732 | 0x20)])
+    fpclass = m.cx.declare(f"llvm.is.fpclass.{suffix}", ir.IntType(1), [m.t, ir.IntType(32)])
+    special = m.b.call(fpclass, [x, ir.Constant(ir.IntType(32), mask)])
     return m.sel(special, y0, y)
 
 
