@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import importlib.machinery
+import importlib.util
+import os
+import sys
+import threading
 
 _get_name = ctypes.pythonapi.PyCapsule_GetName
 _get_name.restype, _get_name.argtypes = ctypes.c_char_p, [ctypes.py_object]
@@ -11,12 +16,37 @@ _get_pointer = ctypes.pythonapi.PyCapsule_GetPointer
 _get_pointer.restype, _get_pointer.argtypes = ctypes.c_void_p, [ctypes.py_object, ctypes.c_char_p]
 
 
+_import_lock = threading.Lock()
+
+
+def scipy_capsules(module: str):
+    """SciPy's `scipy.linalg.<module>` (cython_blas or cython_lapack), whose `__pyx_capi__` holds
+    the routines' function pointers. Importing it through `scipy.linalg` runs that package's
+    __init__ (150-300 ms, most of a warm-cache first jit call); the extension module itself
+    needs none of it, so it is loaded from its file and registered under its usual name (a later
+    `import scipy.linalg` finds and reuses it)."""
+    full = f"scipy.linalg.{module}"
+    with _import_lock:
+        if full in sys.modules:
+            return sys.modules[full]
+        spec = importlib.util.find_spec("scipy")
+        folder = os.path.join(os.path.dirname(spec.origin), "linalg") if spec and spec.origin else None
+        names = os.listdir(folder) if folder else []
+        files = [f for f in names if f.startswith(module + ".") and f.endswith((".so", ".pyd"))]
+        if not files:  # an unusual layout: the ordinary import
+            return importlib.import_module(full)
+        path = os.path.join(folder, files[0])
+        loader = importlib.machinery.ExtensionFileLoader(full, path)
+        mod = importlib.util.module_from_spec(importlib.util.spec_from_file_location(full, path, loader=loader))
+        loader.exec_module(mod)
+        sys.modules[full] = mod
+        return mod
+
+
 @functools.cache
 def address(name: str) -> int:
     """The address of the Fortran-convention BLAS routine `name` (e.g. 'sgemm')."""
-    from scipy.linalg import cython_blas
-
-    capsule = cython_blas.__pyx_capi__[name]
+    capsule = scipy_capsules("cython_blas").__pyx_capi__[name]
     return _get_pointer(capsule, _get_name(capsule))
 
 

@@ -25,9 +25,9 @@ BLAS_ROUTINES = ("trsm",)
 @functools.cache
 def address(name: str) -> int:
     """The address of SciPy's LAPACK (or BLAS, for trsm) routine `name`, e.g. 'dpotrf'."""
-    from scipy.linalg import cython_blas, cython_lapack
+    from .blas import scipy_capsules
 
-    table = cython_blas.__pyx_capi__ if name[1:] in BLAS_ROUTINES else cython_lapack.__pyx_capi__
+    table = scipy_capsules("cython_blas" if name[1:] in BLAS_ROUTINES else "cython_lapack").__pyx_capi__
     capsule = table[name]
     return _get_pointer(capsule, _get_name(capsule))
 
