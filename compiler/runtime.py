@@ -150,23 +150,37 @@ class _Native:
             self.direct = ctypes.CFUNCTYPE(ctypes.c_int32, *[ctypes.c_void_p] * (n_slots + 2))(direct_address)
 
 
+def content_key(*parts: str) -> str:
+    """The cache key of object code made from `parts` (IR text, a rendered program, ...) by this
+    code generator on this CPU."""
+    return hashlib.sha256("\n".join([CODEGEN_VERSION, target.fingerprint(), *parts]).encode()).hexdigest()
+
+
+def object_code(key, llvm_ir_text, suffix=".o", stat="disk", compiles="llvm_compiles"):
+    """(object code, its optimised LLVM module or None): cache entry `key` read from disk, else
+    `llvm_ir_text()` optimised, compiled (counted in STATS[compiles]) and stored."""
+    obj = disk_load(key, suffix, stat)
+    if obj is not None:
+        return obj, None
+    mod = target.optimize(llvm_ir_text())
+    obj = target.emit_object(mod)
+    STATS[compiles] += 1
+    disk_store(key, obj, suffix, stat)
+    return obj, mod
+
+
 def program_key(program) -> str:
     # compile-time code-shape thresholds change the object code, so they are part of the key
     shape = (
         f"split_gemm_macs={codegen.SPLIT_GEMM_MACS} min_split_work={parallel.MIN_SPLIT_WORK} "
         f"light_kernel_work={codegen.LIGHT_KERNEL_WORK}"
     )
-    text = "\n".join([CODEGEN_VERSION, target.fingerprint(), shape, program.render()])
-    return hashlib.sha256(text.encode()).hexdigest()
+    return content_key(shape, program.render())
 
 
 def optimized_ir(program, entry_name) -> str:
     module = codegen.build_module(program, entry_name)
     return str(target.optimize(str(module)))
-
-
-def support_key(text: str) -> str:
-    return hashlib.sha256("\n".join([CODEGEN_VERSION, target.fingerprint(), "support", text]).encode()).hexdigest()
 
 
 def load_support():
@@ -178,12 +192,7 @@ def load_support():
         if target.pool_linked():
             return True
         text = str(threadpool.runtime_module())
-        key = support_key(text)
-        obj = disk_load(key, ".support", "support")
-        if obj is None:
-            obj = target.emit_object(target.optimize(text))
-            STATS["support_compiles"] += 1
-            disk_store(key, obj, ".support", "support")
+        obj, _ = object_code(content_key("support", text), lambda: text, ".support", "support", "support_compiles")
         target.link_pool_runtime(obj)
         return True
 
@@ -204,15 +213,8 @@ def native_code(program) -> _Native:
             STATS["memory_hits"] += 1
             return native
         entry_name = f"jaxlite_{key[:32]}"
-        obj = disk_load(key)
-        llvm_ir = None
-        if obj is None:
-            module = codegen.build_module(program, entry_name)
-            mod = target.optimize(str(module))
-            llvm_ir = str(mod)
-            obj = target.emit_object(mod)
-            STATS["llvm_compiles"] += 1
-            disk_store(key, obj)
+        obj, mod = object_code(key, lambda: str(codegen.build_module(program, entry_name)))
+        llvm_ir = None if mod is None else str(mod)
         address = _load(obj, entry_name)
         n_slots = len(program.inputs) + len(program.output_buffers) + 1
         direct = target.symbol_address(entry_name + "_direct") if n_slots <= codegen.MAX_DIRECT_SLOTS else 0

@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import ctypes
 import functools
-import hashlib
 import threading
 
 import numpy as np
@@ -471,12 +470,7 @@ def kernel(fn, dt):
 
         name = f"jaxlite_xla_math_{fn}_{dt.name}"
         text = _kernel_module(fn, dt, name)
-        key = hashlib.sha256("\n".join([runtime.CODEGEN_VERSION, target.fingerprint(), text]).encode()).hexdigest()
-        obj = runtime.disk_load(key)
-        if obj is None:
-            obj = target.emit_object(target.optimize(text))
-            runtime.STATS["llvm_compiles"] += 1
-            runtime.disk_store(key, obj)
+        obj, _ = runtime.object_code(runtime.content_key(text), lambda: text)
         address = target.load_object(obj, name)
         arity = FUNCTIONS[fn][0]
         cfunc = ctypes.CFUNCTYPE(None, *[ctypes.c_void_p] * (arity + 1), ctypes.c_int64)(address)
