@@ -109,9 +109,9 @@ def pool_linked() -> bool:
 
 
 def link_pool_runtime(obj: bytes):
-    """Link cpu/threadpool's runtime (object code from runtime.load_support's disk cache) once per
-    process and publish `jaxlite_parallel_for` for the programs loaded after it, which only
-    declare it."""
+    """Link cpu/threadpool's runtime (object code from runtime.load_support, the one path that
+    compiles and caches it) once per process and publish `jaxlite_parallel_for` for the programs
+    loaded after it, which only declare it."""
     from . import threadpool
 
     with _lock:
@@ -125,19 +125,9 @@ def link_pool_runtime(obj: bytes):
         llvm.add_symbol(threadpool.NAME, _pool["address"])
 
 
-def _ensure_pool_runtime(obj: bytes):
-    """For objects loaded without runtime.load_support (which caches the pool's object code on
-    disk): compile the pool here when the object calls it."""
-    from . import threadpool
-
-    if not pool_linked() and threadpool.NAME.encode() in obj:
-        link_pool_runtime(emit_object(optimize(str(threadpool.runtime_module()))))
-
-
 def load_object(obj: bytes, entry_name: str) -> int:
     """Link object code into the process; returns the address of `entry_name`."""
     with _lock:
-        _ensure_pool_runtime(obj)
         engine = _engine()
         engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
         engine.finalize_object()
