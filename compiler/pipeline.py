@@ -68,13 +68,14 @@ def lower_cpu(closed, dump=None, check=False):
 
 def compile_cpu(closed, dump=None, check=False):
     """Jaxpr -> runtime.Executable, through the caches."""
-    from . import pool, runtime
+    from . import gc_pause, pool, runtime
 
     # The outputs' pages are faulted in on another thread while this one compiles (pool.prefetch)
     pool.POOL.prefetch([v.aval.size * v.aval.dtype.itemsize for v in closed.jaxpr.outvars])
     dump = dump or env_dumper()
-    closed, program = lower_cpu(closed, dump, check)
-    exe = runtime.compile_program(program, closed.consts)
+    with gc_pause.paused():
+        closed, program = lower_cpu(closed, dump, check)
+        exe = runtime.compile_program(program, closed.consts)
     if dump:
         dump("llvm", exe.llvm_ir())
     return exe

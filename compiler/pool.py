@@ -33,6 +33,7 @@ on any thread without a lock; the byte count is approximate under races, which i
 from __future__ import annotations
 
 import collections
+import contextlib
 import ctypes
 import mmap
 import os
@@ -65,9 +66,36 @@ _MADVISE = _madvise()
 
 # One madvise call holds the process's mmap lock for its whole range: an mmap or munmap on the
 # compiling thread (LLVM's large mallocs) then waited for all of it (stalls of 0.4 s measured
-# for 340 MB in one call). In 8 MiB steps the lock is let go every ~5 ms, and a block handed
-# over to a call stops being populated within one step.
-_POPULATE_STEP = 1 << 23
+# for 340 MB in one call). In 1 MiB steps the lock is let go every ~0.5 ms, and a block handed
+# over to a call stops being populated within one step. (8 MiB steps still stalled loading a
+# program from the disk cache: its few mmap/mprotect calls each waited a step, 2-70 ms in all
+# for a warm per-example gradients' first call against 0.4 ms with 1 MiB steps.)
+_POPULATE_STEP = 1 << 20
+
+
+# Cleared while a program's object code is linked (`populating_paused`): RuntimeDyld's handful
+# of mmap/mprotect calls each wait for the populating step in flight, and on a VM whose pages
+# fault on the host too that added 10-30 ms to a cold per-example gradients' compile.
+_may_populate = threading.Event()
+_may_populate.set()
+_pause_lock = threading.Lock()
+_pauses = 0
+
+
+@contextlib.contextmanager
+def populating_paused():
+    """Stop the prefetch thread between steps for the duration (nesting and threads allowed)."""
+    global _pauses
+    with _pause_lock:
+        _pauses += 1
+        _may_populate.clear()
+    try:
+        yield
+    finally:
+        with _pause_lock:
+            _pauses -= 1
+            if _pauses == 0:
+                _may_populate.set()
 
 
 def _populate(block, handed, lock):
@@ -80,6 +108,7 @@ def _populate(block, handed, lock):
     try:
         for off in range(0, n, _POPULATE_STEP):
             size = min(_POPULATE_STEP, n - off)
+            _may_populate.wait()
             if handed():
                 return
             if _MADVISE is None or _MADVISE(start + off, size, _MADV_POPULATE_WRITE) != 0:

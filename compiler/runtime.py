@@ -202,7 +202,8 @@ def _load(obj: bytes, entry_name: str) -> int:
     # programs without split steps never load (or compile) the support code.
     if threadpool.NAME.encode() in obj:
         load_support()
-    return target.load_object(obj, entry_name)
+    with _pool.populating_paused():
+        return target.load_object(obj, entry_name)
 
 
 def native_code(program) -> _Native:

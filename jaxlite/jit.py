@@ -22,7 +22,7 @@ import threading
 
 import numpy as np
 
-from compiler import dtypes, pipeline
+from compiler import dtypes, gc_pause, pipeline
 from compiler import primitives as P
 from compiler.ir import ClosedJaxpr, ShapedArray
 
@@ -299,7 +299,8 @@ class JitWrapped:
                 return entry, leaves, key
             if config.jax_explain_cache_misses:
                 self._explain_miss(key, (dyn_args, dyn_kw))
-            entry = self._trace(static_pos, static_kw, len(args), treedef, avals)
+            with gc_pause.paused():
+                entry = self._trace(static_pos, static_kw, len(args), treedef, avals)
             if not any(isinstance(c, core.Tracer) for c in entry.consts):
                 self._cache[key] = entry  # closed-over tracers belong to one outer trace only
                 self._keys.append(key)

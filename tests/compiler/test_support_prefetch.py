@@ -249,3 +249,44 @@ def test_loop_free_entry_points_are_not_optimised_but_loop_ones_are():
     for _ in range(10):
         want = want * np.float32(0.5) + np.float32(1.0)
     np.testing.assert_array_equal(np.asarray(f(a)), want)
+
+
+def test_populating_waits_while_paused_and_resumes_after():
+    """While a program is linked (runtime._load) the prefetch thread stops between steps."""
+    p = pool.BufferPool(limit_bytes=1 << 30)
+    with pool.populating_paused():
+        with pool.populating_paused():  # nesting: the outer pause still holds after the inner
+            pass
+        p.prefetch([BIG])
+        wait_until(lambda: any(q.state == "running" for q in p._pending.get(p._round(BIG), ())))
+        time.sleep(0.1)
+        assert p.free_bytes == 0 and p._pending  # stuck before its first step: nothing parked
+    wait_until(lambda: p.free_bytes == p._round(BIG))
+    assert not p._pending
+
+
+def test_gc_is_paused_while_tracing_and_compiling_and_restored_after():
+    import gc
+
+    from compiler import gc_pause
+    from jaxlite.jit import jit
+
+    seen = []
+
+    def f(x):
+        seen.append(gc.isenabled())  # runs while the function is traced
+        return x * 2.0
+
+    assert gc.isenabled()
+    np.testing.assert_array_equal(np.asarray(jit(f)(np.ones(3, np.float32))), np.full(3, 2.0, np.float32))
+    assert seen == [False] and gc.isenabled()
+    gc.disable()  # a caller's own setting is left as it was
+    try:
+        with gc_pause.paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    with pytest.raises(ValueError), gc_pause.paused():
+        raise ValueError("an error inside still restores the collector")
+    assert gc.isenabled()
