@@ -13,7 +13,10 @@ Compilation is render -> hash -> (memory cache | disk cache | LLVM) -> load:
   created with mode 0o700;
 - programs with split steps call one dispatcher (cpu/threadpool.runtime_module) that is not in
   their object code: it is compiled once per cache directory (entry `<key>.support`, same
-  format and checks) and linked once per process, before the first object that names it.
+  format and checks) and linked once per process, before the first object that names it;
+- a large program is compiled in parts on several threads (cpu/parallel_compile; when the
+  dispatcher must be compiled too, it is one more part) and its entry holds all the objects
+  (parallel_compile.pack), loaded together and finalized once.
 
 An Executable is called with NumPy arrays of exactly its input avals (C-contiguous) and returns
 NumPy outputs; large outputs and temporaries come from `pool.POOL` (reused blocks, no fresh
