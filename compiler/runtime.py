@@ -198,16 +198,27 @@ def program_objects(key, build_module, entry_name):
     # The thread pool's runtime, when this program is the first to need it and no cache has
     # it, compiles beside the program's parts instead of after them.
     support = _support_to_compile() if threadpool.NAME in module.globals and threads > 1 else None
-    if len(texts) == 1 and support is None:
-        mod = target.optimize(texts[0])
-        objs, llvm_ir = [target.emit_object(mod)], str(mod)
-    else:
+    objs = None
+    if len(texts) > 1 or support is not None:
         jobs = texts + ([support[1]] if support else [])
-        objs, llvm_ir = parallel_compile.compile_parts(jobs, target.new_target_machine, target.pipeline_options), None
-        if support:
-            _store_support(support[0], objs.pop())
-        if len(texts) > 1:
-            STATS["parallel_compiles"] += 1
+        try:
+            objs = parallel_compile.compile_parts(jobs, target.new_target_machine, target.pipeline_options)
+        except Exception as e:  # noqa: BLE001 - the serial path below reports a real LLVM error again
+            STATS["parallel_compile_failures"] += 1
+            warnings.warn(
+                f"jaxlite: compiling a program in parts failed ({type(e).__name__}: {e}); compiling it whole",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        else:
+            if support:
+                _store_support(support[0], objs.pop())
+            if len(texts) > 1:
+                STATS["parallel_compiles"] += 1
+    llvm_ir = None
+    if objs is None:
+        mod = target.optimize(texts[0] if len(texts) == 1 else str(module))
+        objs, llvm_ir = [target.emit_object(mod)], str(mod)
     STATS["llvm_compiles"] += 1
     disk_store(key, parallel_compile.pack(objs))
     return objs, llvm_ir

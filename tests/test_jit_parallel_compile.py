@@ -24,9 +24,9 @@ from jaxlite.tree_util import tree_leaves
 _fresh = itertools.count()
 
 
-def _compile_and_run(monkeypatch, make, args, split):
+def _compile_and_run(monkeypatch, make, args, split, counted=None):
     """Leaves of `make()(*args)` (make returns a new jit), compiled split or whole; checks that
-    STATS counted a parallel compile exactly when split."""
+    STATS counted a parallel compile exactly when split (or when `counted`, if given)."""
     with monkeypatch.context() as m:
         m.setattr(runtime, "CODEGEN_VERSION", f"{runtime.CODEGEN_VERSION}-test-{next(_fresh)}")
         m.setattr(parallel_compile, "MIN_SPLIT_WEIGHT", 0 if split else float("inf"))
@@ -36,7 +36,7 @@ def _compile_and_run(monkeypatch, make, args, split):
         out = [np.asarray(x) for x in tree_leaves(make()(*args))]
         compiles = runtime.STATS["parallel_compiles"] - before[0], runtime.STATS["llvm_compiles"] - before[1]
     assert compiles[1] >= 1, "the program was not compiled (a cache hit?)"
-    assert (compiles[0] >= 1) == split
+    assert (compiles[0] >= 1) == (split if counted is None else counted)
     return out
 
 
@@ -194,3 +194,25 @@ def test_eight_threads_first_call_a_split_program_at_once(monkeypatch):
     for r in results[1:]:
         for a, b in zip(r, results[0]):
             np.testing.assert_array_equal(a, b)
+
+
+def test_a_failing_part_falls_back_to_the_whole_module(monkeypatch):
+    """A part LLVM refuses (a defect in the split) costs a warning and a serial compile, never
+    a wrong or missing program."""
+    real = parallel_compile._compile_one
+
+    def refuse_the_second(text, *a):
+        if "_direct" not in text:
+            raise RuntimeError("refused for the test")
+        return real(text, *a)
+
+    monkeypatch.setattr(parallel_compile, "_compile_one", refuse_the_second)
+    params, xs, ys = make_problem()
+    before = runtime.STATS["parallel_compile_failures"]
+    with pytest.warns(RuntimeWarning, match="compiling it whole"):
+        out = _compile_and_run(monkeypatch, lambda: make_fns(jaxlite)["train_step"], (params, xs, ys), True, False)
+    assert runtime.STATS["parallel_compile_failures"] == before + 1
+    monkeypatch.undo()
+    want = _compile_and_run(monkeypatch, lambda: make_fns(jaxlite)["train_step"], (params, xs, ys), True)
+    for a, b in zip(out, want):
+        np.testing.assert_array_equal(a, b)
