@@ -199,3 +199,53 @@ def test_a_split_program_is_one_cache_entry_and_reloads(tmp_path, monkeypatch):
     assert [p.name for p in (tmp_path / "c").iterdir() if p.suffix == ".o"] == [key + ".o"]
     again, _ = runtime.program_objects(key, lambda: pytest.fail("rebuilt despite the cache"), "jaxlite_pc_entry")
     assert again == objs
+
+
+SPLIT_SCRIPT = r"""
+import json
+import numpy as np
+from compiler import primitives as P, runtime
+from compiler.cpu import parallel_compile
+from compiler.ir import ShapedArray
+from compiler.passes.util import JaxprBuilder
+from compiler.pipeline import compile_cpu
+
+parallel_compile.MIN_SPLIT_WEIGHT = 0
+parallel_compile.usable_threads = lambda n: 2
+jb = JaxprBuilder()
+xs = [jb.arg(ShapedArray((64 + 8 * k, 512), np.float32)) for k in range(3)]
+exe = compile_cpu(jb.build([jb.op(P.reduce_sum_p, jb.op(P.exp_p, x), axes=(0, 1)) for x in xs]))
+outs = exe(*[np.full((64 + 8 * k, 512), 0.001 * (k + 1), np.float32) for k in range(3)])
+print(json.dumps({"stats": dict(runtime.STATS), "sums": [float(o) for o in outs]}))
+"""
+
+
+def _run_split_script(cache):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = dict(os.environ, JAXLITE_CACHE_DIR=str(cache), PYTHONPATH=root)
+    env.pop("JAXLITE_DISABLE_DISK_CACHE", None)
+    proc = subprocess.run([sys.executable, "-c", SPLIT_SCRIPT], env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_a_split_program_reloads_from_disk_in_another_process_and_damage_is_caught(tmp_path):
+    cache = tmp_path / "cache"
+    first = _run_split_script(cache)
+    assert first["stats"].get("parallel_compiles") == 1 and first["stats"].get("disk_writes") == 1
+    want = [np.float32(np.exp(np.float32(0.001 * (k + 1)))) * (64 + 8 * k) * 512 for k in range(3)]
+    np.testing.assert_allclose(first["sums"], want, rtol=1e-5)
+    (entry,) = [p for p in cache.iterdir() if p.suffix == ".o"]
+    assert parallel_compile.MULTI_MAGIC in entry.read_bytes()  # one entry, several objects
+    second = _run_split_script(cache)  # loaded and linked from the entry: no LLVM at all
+    assert second["stats"].get("llvm_compiles", 0) == 0 and second["stats"].get("disk_hits") == 1
+    assert second["sums"] == first["sums"]
+    entry.write_bytes(entry.read_bytes()[:-1000])  # truncated inside the last object
+    third = _run_split_script(cache)
+    assert third["stats"].get("disk_corrupt") == 1 and third["stats"].get("parallel_compiles") == 1
+    assert third["sums"] == first["sums"]
