@@ -166,6 +166,13 @@ def main():
     png = plot(rows, os.path.join(args.out, "jit_ratios.png"))
     print()
     print(format_table(rows))
+    warm = results["jit_models"].get("6 compile per_example", {}).get("jaxlite warm cache", {})
+    if "fresh_output_pages_ms" in warm:
+        print(
+            f"(6 per_example, warm cache: of its {warm['median_ms']:.1f} ms, the first call faults in its "
+            f"outputs' fresh pages, which steady calls reuse; that alone takes "
+            f"{warm['fresh_output_pages_ms']:.1f} ms on one thread here)"
+        )
     print(f"\nwrote {os.path.join(args.out, 'all.json')}" + (f" and {png}" if png else ""))
 
 

@@ -277,6 +277,10 @@ class BufferPool:
     def free_bytes(self):
         return self._free_bytes
 
+    def prefetching(self) -> bool:
+        """Whether the prefetch thread has blocks still to fault in (it keeps a core busy)."""
+        return bool(self._pending)
+
 
 POOL = BufferPool()
 empty = POOL.empty

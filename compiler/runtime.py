@@ -13,7 +13,10 @@ Compilation is render -> hash -> (memory cache | disk cache | LLVM) -> load:
   created with mode 0o700;
 - programs with split steps call one dispatcher (cpu/threadpool.runtime_module) that is not in
   their object code: it is compiled once per cache directory (entry `<key>.support`, same
-  format and checks) and linked once per process, before the first object that names it.
+  format and checks) and linked once per process, before the first object that names it;
+- a large program is compiled in parts on several threads (cpu/parallel_compile; when the
+  dispatcher must be compiled too, it is one more part) and its entry holds all the objects
+  (parallel_compile.pack), loaded together and finalized once.
 
 An Executable is called with NumPy arrays of exactly its input avals (C-contiguous) and returns
 NumPy outputs; large outputs and temporaries come from `pool.POOL` (reused blocks, no fresh
@@ -38,7 +41,7 @@ import warnings
 import numpy as np
 
 from . import pool as _pool
-from .cpu import codegen, parallel, target, threadpool
+from .cpu import codegen, parallel, parallel_compile, target, threadpool
 from .passes.control_steps import walk_steps
 from .passes.kernels import InterpretStep
 
@@ -47,10 +50,13 @@ from .passes.kernels import InterpretStep
 #     support object (`<key>.support`) linked at load; gemms from 2**22 multiply-adds split;
 #     complex64/complex128 kernels and cgemm/zgemm; optnone entry points (loop-free programs);
 #     radix sort for one key and rows of a few dozen elements or more (cpu/emit_radix)
-CODEGEN_VERSION = "jaxlite-cpu-17"
+# 18: large programs compiled in parts on several threads (cpu/parallel_compile); an entry may
+#     hold several objects (parallel_compile.pack)
+CODEGEN_VERSION = "jaxlite-cpu-18"
 MAGIC = b"JAXLITE-OBJ1\n"
 
-# llvm_compiles, memory_hits, disk_hits, disk_writes, disk_corrupt, and interpreter_callbacks:
+# llvm_compiles (parallel_compiles: those compiled in parts, see cpu/parallel_compile),
+# memory_hits, disk_hits, disk_writes, disk_corrupt, and interpreter_callbacks:
 # entries from native code into Python (a native loop makes none per iteration; tests count them)
 STATS = collections.Counter()
 
@@ -81,9 +87,10 @@ def _entry_path(key, suffix=".o"):
     return None if d is None else os.path.join(d, f"{key}{suffix}")
 
 
-def disk_load(key, suffix=".o", stat="disk"):
-    """The verified payload of entry `key`, else None (a bad entry is removed and counted in
-    STATS[stat + "_corrupt"]; a good one in STATS[stat + "_hits"])."""
+def disk_load(key, suffix=".o", stat="disk", parse=None):
+    """The verified payload of entry `key` (or `parse(payload)`, when given: None there means a
+    bad entry too), else None (a bad entry is removed and counted in STATS[stat + "_corrupt"];
+    a good one in STATS[stat + "_hits"])."""
     path = _entry_path(key, suffix)
     if path is None:
         return None
@@ -96,8 +103,10 @@ def disk_load(key, suffix=".o", stat="disk"):
     if data[: len(MAGIC)] == MAGIC and len(data) > head:
         digest, payload = data[len(MAGIC) : head - 1], data[head:]
         if data[head - 1 : head] == b"\n" and hashlib.sha256(payload).hexdigest().encode() == digest:
-            STATS[stat + "_hits"] += 1
-            return payload
+            value = payload if parse is None else parse(payload)
+            if value is not None:
+                STATS[stat + "_hits"] += 1
+                return value
     STATS[stat + "_corrupt"] += 1
     try:
         os.unlink(path)
@@ -169,6 +178,52 @@ def object_code(key, llvm_ir_text, suffix=".o", stat="disk", compiles="llvm_comp
     return obj, mod
 
 
+def program_objects(key, build_module, entry_name):
+    """(object codes, optimised LLVM text or None) of a program: cache entry `key` (one entry
+    even when the program was compiled in parts: cpu/parallel_compile.pack), else
+    `build_module()` compiled, in parts on several threads when it is large enough to pay
+    (counted in STATS["parallel_compiles"]; its optimised text is then rebuilt on demand)."""
+    objs = disk_load(key, parse=parallel_compile.unpack)
+    if objs is not None:
+        return objs, None
+    module = build_module()
+    threads = parallel_compile.usable_threads(parallel.num_threads()) if parallel_compile.available() else 1
+    if _pool.POOL.prefetching():
+        # The prefetch thread is faulting in this program's outputs on another core (and holds
+        # the process's mmap lock in steps, which LLVM's allocations wait for): compiling on
+        # two threads beside it measured slower than on one (MLP per-example gradients, first
+        # call: 235-255 ms against 205-210 ms, 2 cores).
+        threads = 1
+    texts = parallel_compile.split(module, entry_name, threads)
+    # The thread pool's runtime, when this program is the first to need it and no cache has
+    # it, compiles beside the program's parts instead of after them.
+    support = _support_to_compile() if threadpool.NAME in module.globals and threads > 1 else None
+    objs = None
+    if len(texts) > 1 or support is not None:
+        jobs = texts + ([support[1]] if support else [])
+        try:
+            objs = parallel_compile.compile_parts(jobs, target.new_target_machine, target.pipeline_options)
+        except Exception as e:  # noqa: BLE001 - the serial path below reports a real LLVM error again
+            STATS["parallel_compile_failures"] += 1
+            warnings.warn(
+                f"jaxlite: compiling a program in parts failed ({type(e).__name__}: {e}); compiling it whole",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        else:
+            if support:
+                _store_support(support[0], objs.pop())
+            if len(texts) > 1:
+                STATS["parallel_compiles"] += 1
+    llvm_ir = None
+    if objs is None:
+        mod = target.optimize(texts[0] if len(texts) == 1 else str(module))
+        objs, llvm_ir = [target.emit_object(mod)], str(mod)
+    STATS["llvm_compiles"] += 1
+    disk_store(key, parallel_compile.pack(objs))
+    return objs, llvm_ir
+
+
 def program_key(program) -> str:
     # compile-time code-shape thresholds change the object code, so they are part of the key
     shape = (
@@ -189,21 +244,41 @@ def load_support():
     split steps link against (cpu/threadpool.runtime_module). STATS: support_compiles,
     support_hits, support_writes, support_corrupt."""
     with _lock:
-        if target.pool_linked():
-            return True
-        text = str(threadpool.runtime_module())
-        obj, _ = object_code(content_key("support", text), lambda: text, ".support", "support", "support_compiles")
-        target.link_pool_runtime(obj)
+        job = _support_to_compile()
+        if job is not None:
+            key, text = job
+            _store_support(key, target.emit_object(target.optimize(text)))
         return True
 
 
-def _load(obj: bytes, entry_name: str) -> int:
+def _support_to_compile():
+    """(cache key, IR text) of the support code when it must be compiled: not linked into this
+    process and not in the disk cache (a cached copy is linked here and then)."""
+    with _lock:
+        if target.pool_linked():
+            return None
+        text = str(threadpool.runtime_module())
+        key = content_key("support", text)
+        obj = disk_load(key, ".support", "support")
+        if obj is None:
+            return key, text
+        target.link_pool_runtime(obj)
+        return None
+
+
+def _store_support(key, obj):
+    STATS["support_compiles"] += 1
+    disk_store(key, obj, ".support", "support")
+    target.link_pool_runtime(obj)
+
+
+def _load(objs, entry_name: str) -> int:
     # The dispatcher's name appears in an object's symbol table only when the object calls it:
     # programs without split steps never load (or compile) the support code.
-    if threadpool.NAME.encode() in obj:
-        load_support()
     with _pool.populating_paused():
-        return target.load_object(obj, entry_name)
+        if any(threadpool.NAME.encode() in obj for obj in objs):
+            load_support()
+        return target.load_objects(objs, entry_name)
 
 
 def native_code(program) -> _Native:
@@ -214,9 +289,8 @@ def native_code(program) -> _Native:
             STATS["memory_hits"] += 1
             return native
         entry_name = f"jaxlite_{key[:32]}"
-        obj, mod = object_code(key, lambda: str(codegen.build_module(program, entry_name)))
-        llvm_ir = None if mod is None else str(mod)
-        address = _load(obj, entry_name)
+        objs, llvm_ir = program_objects(key, lambda: codegen.build_module(program, entry_name), entry_name)
+        address = _load(objs, entry_name)
         n_slots = len(program.inputs) + len(program.output_buffers) + 1
         direct = target.symbol_address(entry_name + "_direct") if n_slots <= codegen.MAX_DIRECT_SLOTS else 0
         native = _Native(key, entry_name, address, direct, n_slots, llvm_ir)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
 import importlib.machinery
@@ -37,10 +38,30 @@ def scipy_capsules(module: str):
             return importlib.import_module(full)
         path = os.path.join(folder, files[0])
         loader = importlib.machinery.ExtensionFileLoader(full, path)
-        mod = importlib.util.module_from_spec(importlib.util.spec_from_file_location(full, path, loader=loader))
-        loader.exec_module(mod)
+        with _short_thread_timeout():  # (module_from_spec is where the library is loaded)
+            mod = importlib.util.module_from_spec(importlib.util.spec_from_file_location(full, path, loader=loader))
+            loader.exec_module(mod)
         sys.modules[full] = mod
         return mod
+
+
+@contextlib.contextmanager
+def _short_thread_timeout():
+    """While SciPy's OpenBLAS loads: OPENBLAS_THREAD_TIMEOUT=4 (unless the user set it), read
+    once by the library's constructor. Its worker threads otherwise start by spinning for 2**28
+    cycles (~0.1 s): on 2 cores, 84 ms of the second core's time taken right when the first jit
+    call compiles (cpu/parallel_compile). Jaxlite runs BLAS on one thread and wakes the workers
+    only for gemms of >= 2**27 multiply-adds (milliseconds each), so their sleeping at once costs
+    a wake-up of microseconds per such gemm. The environment is restored afterwards."""
+    key = "OPENBLAS_THREAD_TIMEOUT"
+    if key in os.environ:
+        yield
+        return
+    os.environ[key] = "4"
+    try:
+        yield
+    finally:
+        os.environ.pop(key, None)
 
 
 @functools.cache

@@ -45,6 +45,11 @@ def host():
 
 @functools.cache
 def target_machine():
+    return new_target_machine()
+
+
+def new_target_machine():
+    """A target machine of its own (cpu/parallel_compile gives each compiling thread one)."""
     cpu, features = host()
     target = llvm.Target.from_triple(llvm.get_process_triple())
     # Large code model, static relocations: every address is a 64-bit absolute. MCJIT places the
@@ -81,16 +86,20 @@ def optimize(ir_text: str, speed_level=3):
         mod.triple = tm.triple
         mod.data_layout = str(tm.target_data)
         mod.verify()
-        pto = llvm.create_pipeline_tuning_options(speed_level=speed_level)
-        pto.loop_vectorization = True
-        pto.slp_vectorization = True
-        # No unrolling: vectorised loops keep their width; unrolling their bodies and scalar
-        # tails cost ~30% of compile time (MLP train step: 0.57 -> 0.39 s) for no measured
-        # run-time gain on workloads 1-3.
-        pto.loop_unrolling = False
-        pb = llvm.create_pass_builder(tm, pto)
+        pb = llvm.create_pass_builder(tm, pipeline_options(speed_level))
         pb.getModulePassManager().run(mod, pb)
         return mod
+
+
+def pipeline_options(speed_level=3):
+    pto = llvm.create_pipeline_tuning_options(speed_level=speed_level)
+    pto.loop_vectorization = True
+    pto.slp_vectorization = True
+    # No unrolling: vectorised loops keep their width; unrolling their bodies and scalar
+    # tails cost ~30% of compile time (MLP train step: 0.57 -> 0.39 s) for no measured
+    # run-time gain on workloads 1-3.
+    pto.loop_unrolling = False
+    return pto
 
 
 def emit_object(mod) -> bytes:
@@ -127,11 +136,19 @@ def link_pool_runtime(obj: bytes):
 
 def load_object(obj: bytes, entry_name: str) -> int:
     """Link object code into the process; returns the address of `entry_name`."""
+    return load_objects([obj], entry_name)
+
+
+def load_objects(objs, entry_name: str) -> int:
+    """Link a program's object code (several objects when it was compiled in parts, see
+    cpu/parallel_compile: they call each other by name) into the process, finalizing once;
+    returns the address of `entry_name`."""
     with _lock:
         engine = _engine()
-        engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
+        for obj in objs:
+            engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
         engine.finalize_object()
-        _loaded.append(obj)
+        _loaded.extend(objs)
         addr = engine.get_function_address(entry_name)
         if not addr:
             raise RuntimeError(f"compiled object has no symbol {entry_name}")
