@@ -220,7 +220,11 @@ def warm_child(cache_dir):
 
     params, xs, ys = make_problem()
     fns = make_fns(jaxlite)
-    jaxlite.jit(lambda v: v - 1.0)(np.zeros(3, np.float32))  # one-time LLVM start-up
+    # One-time start-up, as in the parent: LLVM, and the thread pool's runtime (a kernel large
+    # enough to be split across threads links it). The parent linked that runtime before it
+    # switched to `cache_dir`, so it is not in there: without this the train step's first call
+    # compiled it (~70 ms), which a second process with one warm cache never does.
+    jaxlite.jit(lambda v: v - 1.0)(np.zeros(1 << 16, np.float32))
     out = {}
     for key in ("train_step", "per_example"):
         first, steady = _compile_time(fns[key], (params, xs, ys), _block_jaxlite)
