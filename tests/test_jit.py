@@ -6,6 +6,7 @@ import threading
 
 import numpy as np
 import pytest
+from _threads import run_at_once
 
 import jaxlite.numpy as jnp
 from compiler import primitives as P
@@ -262,23 +263,12 @@ def test_eight_threads_call_one_jitted_function():
     ys = [f32(257) for _ in range(8)]
     want = [np.tanh(x) * y + np.sum(x * y) for x, y in zip(xs, ys)]
     f(xs[0], ys[0])
-    results, errors = [None] * 8, []
-    barrier = threading.Barrier(8)
-
     def work(i):
-        try:
-            barrier.wait()
-            for _ in range(50):
-                results[i] = np.asarray(f(xs[i], ys[i]))
-        except BaseException as e:  # noqa: BLE001
-            errors.append(e)
+        for _ in range(50):
+            out = np.asarray(f(xs[i], ys[i]))
+        return out
 
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+    results = run_at_once(work)
     for r, w in zip(results, want):
         close(r, w, rtol=1e-5, atol=1e-5)
 

@@ -8,10 +8,10 @@ rule (no split while the pool faults in outputs) is switched off where it would 
 """
 
 import itertools
-import threading
 
 import numpy as np
 import pytest
+from _threads import run_at_once
 
 import jaxlite
 import jaxlite.numpy as jnp
@@ -173,23 +173,14 @@ def test_eight_threads_first_call_a_split_program_at_once(monkeypatch):
     monkeypatch.setattr(parallel_compile, "MIN_SPLIT_WEIGHT", 0)
     params, xs, ys = make_problem()
     f = make_fns(jaxlite)["train_step"]
-    barrier, results, errors = threading.Barrier(8), [None] * 8, []
     before = runtime.STATS["parallel_compiles"]
 
     def work(i):
-        try:
-            barrier.wait()
-            for _ in range(3):
-                results[i] = [np.asarray(x) for x in tree_leaves(f(params, xs, ys))]
-        except BaseException as e:  # noqa: BLE001
-            errors.append(e)
+        for _ in range(3):
+            out = [np.asarray(x) for x in tree_leaves(f(params, xs, ys))]
+        return out
 
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+    results = run_at_once(work)
     assert runtime.STATS["parallel_compiles"] == before + 1
     for r in results[1:]:
         for a, b in zip(r, results[0]):
