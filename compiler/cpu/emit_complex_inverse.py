@@ -45,7 +45,8 @@ _LN2, _PI_2 = float(np.log(2.0)), float(np.pi / 2)
 
 
 def _wide(fn):
-    """`fn(o, z)` evaluated in float64 (`o` widened for complex64), rounded once at the end."""
+    """`fn(o, z)` evaluated in float64 (`o` widened for complex64), rounded once at the end
+    (emit_complex's `_widened`, restated: emit_complex imports this module)."""
 
     def emit(o, z):
         if o.dt == dtypes.float64:
@@ -60,10 +61,6 @@ def _wide(fn):
 
 def _max(o, x, y):  # nan when either is (the branch tests below then all fail, as they should)
     return o.sel(o.b.fcmp_unordered("uno", x, y), o.add(x, y), o.sel(o.cmp(">=", x, y), x, y))
-
-
-def _is_nan(o, x):
-    return o.b.fcmp_unordered("uno", x, x)
 
 
 # ---- asin on the first quadrant ----------------------------------------------------------------
@@ -128,32 +125,28 @@ class _ArcParts:
         return o.sel(o.cmp("==", xs, o.c(0)), o.c(_PI_2), p)  # acos(0 + iy) = pi/2 - i asinh(y)
 
 
-def _copysign(o, v, s):
-    return o.copysign(v, s)
-
-
 @_wide
 def casin(o, z):
     k = _ArcParts(o, o.fabs(z.re), o.fabs(z.im))
-    return Pair(_copysign(o, k.asin_p(), z.re), _copysign(o, k.asin_q(), z.im))
+    return Pair(o.copysign(k.asin_p(), z.re), o.copysign(k.asin_q(), z.im))
 
 
 @_wide
 def casinh(o, z):  # asinh z = -i asin(iz): the parts of asin(|y| + i|x|), swapped
     k = _ArcParts(o, o.fabs(z.im), o.fabs(z.re))
-    return Pair(_copysign(o, k.asin_q(), z.re), _copysign(o, k.asin_p(), z.im))
+    return Pair(o.copysign(k.asin_q(), z.re), o.copysign(k.asin_p(), z.im))
 
 
 @_wide
 def cacos(o, z):
     k = _ArcParts(o, o.fabs(z.re), o.fabs(z.im))
-    return Pair(k.acos_re(z.re), o.neg(_copysign(o, k.asin_q(), z.im)))
+    return Pair(k.acos_re(z.re), o.neg(o.copysign(k.asin_q(), z.im)))
 
 
 @_wide
 def cacosh(o, z):  # acosh z = +-i acos z, the sign that makes the real part >= 0
     k = _ArcParts(o, o.fabs(z.re), o.fabs(z.im))
-    return Pair(k.asin_q(), _copysign(o, k.acos_re(z.re), z.im))
+    return Pair(k.asin_q(), o.copysign(k.acos_re(z.re), z.im))
 
 
 # ---- atanh on the first quadrant ---------------------------------------------------------------
@@ -187,8 +180,8 @@ def _atanh_parts(o, x, y):
     v = o.mul(half, f("atan2", o.add(y, y), _one_minus_norm(o, x, y)))
     tiny = o.cmp("<", _max(o, x, y), o.c(_TINY))
     u, v = o.sel(tiny, x, u), o.sel(tiny, y, v)
-    # |z| huge: atanh z = 1/z + i pi/2 (to 2^-60 relative); Re(1/z) = (x / 4) / |z / 2|^2,
-    # halved so that |z| itself cannot overflow
+    # |z| huge: atanh z = 1/z + i pi/2 (to ~2^-59 relative); Re(1/z) = (x / 4) / |z / 2|^2,
+    # so that |z| itself cannot overflow
     h = f("hypot", o.mul(half, x), o.mul(half, y))
     u_huge = o.sel(o.is_inf(h), zero, o.div(o.div(o.mul(quarter, x), h), h))
     # C99: atanh(nan + i inf) = 0 + i pi/2, but atanh(inf + i nan) = 0 + i nan and a nan part
@@ -203,13 +196,13 @@ def _atanh_parts(o, x, y):
 @_wide
 def catanh(o, z):
     u, v = _atanh_parts(o, o.fabs(z.re), o.fabs(z.im))
-    return Pair(_copysign(o, u, z.re), _copysign(o, v, z.im))
+    return Pair(o.copysign(u, z.re), o.copysign(v, z.im))
 
 
 @_wide
 def catan(o, z):  # atan z = -i atanh(iz): the parts of atanh(|y| + i|x|), swapped
     u, v = _atanh_parts(o, o.fabs(z.im), o.fabs(z.re))
-    return Pair(_copysign(o, v, z.re), _copysign(o, u, z.im))
+    return Pair(o.copysign(v, z.re), o.copysign(u, z.im))
 
 
 UNARY = {
