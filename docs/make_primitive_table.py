@@ -47,7 +47,7 @@ def render():
         "or calls back into the NumPy interpreter from inside the compiled program (with why).",
         "For complex64/complex128 operands, `compiler/cpu/complex_coverage.py` decides: elementwise",
         "arithmetic and functions, moves, gathers, scatters, sums and products, cgemm/zgemm dots and",
-        "control flow are native; max/min/sort orders, asin-style inverse functions and LAPACK",
+        "control flow are native; max/min/sort orders and LAPACK",
         "on complex numbers are callbacks (the reason is in each compiled program's report).",
         "",
         "| primitive | group | interpreter | jvp | transpose | batching | cpu |",

@@ -26,6 +26,7 @@ from llvmlite import ir
 
 from .. import dtypes
 from .. import primitives as P
+from .emit_complex_inverse import UNARY as INVERSE_UNARY
 from .float_ops import FloatOps
 from .scalar import _intr, _libm, convert, select_n
 from .types import Pair, f64, i32, mem_type, reg_type
@@ -327,6 +328,7 @@ _UNARY = {
     P.logistic_p: _logistic,
     P.copy_p: lambda o, z: z,
     P.stop_gradient_p: lambda o, z: z,
+    **INVERSE_UNARY,  # asin, acos, atan, asinh, acosh, atanh: emit_complex_inverse.py
 }
 _BINARY = {P.add_p: cadd, P.sub_p: csub, P.mul_p: cmul, P.div_p: cdiv, P.pow_p: cpow}
 

@@ -523,15 +523,18 @@ def test_dot_preferred_element_type_and_epilogue():
 
 def test_interpreter_steps_between_native_steps():
     jb = JaxprBuilder()
-    x = jb.arg(A((5, 4)))
-    # complex asin is not lowered: it runs in the interpreter between native kernels
-    s = jb.op(P.real_p, jb.op(P.asin_p, jb.op(P.complex_p, jb.op(P.mul_p, x, lit(-0.5, f32)), x)))
+    x, t = jb.arg(A((5, 4))), jb.arg(A((4, 4)))
+    # a complex triangular solve is not lowered: it runs in the interpreter between native kernels
+    z, tri = jb.op(P.complex_p, jb.op(P.mul_p, x, lit(-0.5, f32)), x), jb.op(P.complex_p, t, t)
+    s = jb.op(P.real_p, jb.op(P.triangular_solve_p, tri, z, left_side=False, lower=True, transpose_a=False))
     c = jb.op(P.cumsum_p, jb.op(P.exp_p, s), axis=1, reverse=True)
     cat = jb.op(P.concatenate_p, c, x, dimension=0)
     exe = check(
-        jb.build([jb.op(P.reduce_sum_p, cat, axes=(0,)), s]), [rng.randn(5, 4).astype(f32)], rtol=1e-6
+        jb.build([jb.op(P.reduce_sum_p, cat, axes=(0,)), s]),
+        [rng.randn(5, 4).astype(f32), np.tril(rng.rand(4, 4)).astype(f32) + 2 * np.eye(4, dtype=f32)],
+        rtol=1e-5,
     )
-    assert exe.program.count("interpret") == 1  # asin; complex, real, cumsum and concatenate are native
+    assert exe.program.count("interpret") == 1  # the solve; complex, real, cumsum, concatenate: native
 
 
 def test_errors_in_callbacks_propagate_and_the_program_stays_usable():
