@@ -52,7 +52,9 @@ from .passes.kernels import InterpretStep
 #     radix sort for one key and rows of a few dozen elements or more (cpu/emit_radix)
 # 18: large programs compiled in parts on several threads (cpu/parallel_compile); an entry may
 #     hold several objects (parallel_compile.pack)
-CODEGEN_VERSION = "jaxlite-cpu-18"
+# 19: complex orderings native (cpu/emit_complex_order: max/min/clamp/compare, max/min folds,
+#     argmax/argmin; complex sort keys in the merge sort)
+CODEGEN_VERSION = "jaxlite-cpu-19"
 MAGIC = b"JAXLITE-OBJ1\n"
 
 # llvm_compiles (parallel_compiles: those compiled in parts, see cpu/parallel_compile),
