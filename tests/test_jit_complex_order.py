@@ -10,7 +10,7 @@ import pytest
 
 import jaxlite.numpy as jnp
 from compiler import runtime
-from jaxlite import grad, lax, vmap
+from jaxlite import grad, jvp, lax, vmap
 from jaxlite.config import enable_x64
 from jaxlite.jit import jit
 
@@ -311,3 +311,19 @@ def test_grad_through_a_complex_sort():
         return jnp_.sum(jnp_.real(s) * jnp_.arange(1.0, x.shape[0] + 1) + jnp_.imag(s) ** 2)
 
     np.testing.assert_allclose(jit(grad(f))(x), np.asarray(jax.grad(f_jax)(x)), rtol=1e-5)
+
+
+def test_the_derivative_of_a_complex_clamp_follows_the_operand_it_returns(dtype):
+    # JAX cannot differentiate a complex clamp (its rule compares complex numbers); ours passes
+    # on the tangent of the operand the value came from (XLA's real-part rule)
+    v = edge_values(dtype)[::3]
+    lo, x, hi = (a.ravel() for a in np.meshgrid(v[:8], v, v[-8:], indexing="ij"))
+    x_low = x.real <= lo.real
+    pick_lo = x_low & (lo.real <= hi.real)
+    pick_x = ~x_low & (x.real <= hi.real)
+    picks = [pick_lo, pick_x, ~(pick_lo | pick_x)]
+    same_bits(jit(lax.clamp)(lo, x, hi), np.select(picks, [lo, x, hi]))
+    f = jit(lambda a, b, c, ta, tb, tc: jvp(lax.clamp, (a, b, c), (ta, tb, tc))[1])
+    for k in range(3):
+        tangents = [np.full(x.shape, float(j == k), dtype) for j in range(3)]
+        np.testing.assert_array_equal(f(lo, x, hi, *tangents), picks[k].astype(dtype))
