@@ -80,10 +80,14 @@ def native_equals_eager(f, *args):
     return got
 
 
-def jax_or_skip():
+@pytest.fixture
+def jax_x64():
+    """JAX with x64 on (complex128 stays complex128) for one test, then as it was."""
     jax = pytest.importorskip("jax")
+    before = jax.config.jax_enable_x64
     jax.config.update("jax_enable_x64", True)
-    return jax
+    yield jax
+    jax.config.update("jax_enable_x64", before)
 
 
 # ---- Elementwise ---------------------------------------------------------------------------
@@ -115,8 +119,8 @@ def test_clamp_on_edge_values(dtype):
     native_equals_eager(scalar_bounds, v)
 
 
-def test_elementwise_orders_match_jax(dtype):
-    jax = jax_or_skip()
+def test_elementwise_orders_match_jax(dtype, jax_x64):
+    jax = jax_x64
     v = edge_values(dtype)
     x, y = (a.ravel() for a in np.meshgrid(v, v, indexing="ij"))
     for ours, theirs in ((lax.max, jax.lax.max), (lax.min, jax.lax.min)):
@@ -172,8 +176,8 @@ def test_cummax_cummin(dtype, shape, axis, reverse):
     )
 
 
-def test_nan_free_reductions_and_scans_match_jax(dtype):
-    jax = jax_or_skip()
+def test_nan_free_reductions_and_scans_match_jax(dtype, jax_x64):
+    jax = jax_x64
     # Ties and infinities, no NaN, no -inf real part: XLA folds its identity -inf+0j into the
     # result (jax.lax.reduce_max([-inf-1j]) is -inf+0j, a value not in the operand); jaxlite
     # keeps NumPy's answer (-inf-1j), see test_max_of_minus_infinities_is_an_element.
@@ -229,8 +233,8 @@ def test_scatter_max_min_with_duplicates(dtype):
     )
 
 
-def test_scatter_max_matches_jax_when_no_nan_meets_an_earlier_value(dtype):
-    jax = jax_or_skip()
+def test_scatter_max_matches_jax_when_no_nan_meets_an_earlier_value(dtype, jax_x64):
+    jax = jax_x64
     x = awkward((5,), dtype, seed=15, nan_rate=0.0)
     idx = np.array([0, 0, 1, 4, 4, 2], np.int32)
     upd = awkward((6,), dtype, seed=16, nan_rate=0.0)
@@ -270,8 +274,8 @@ def test_real_keys_carry_complex_values_through_the_radix_sort(dtype):
     native_equals_eager(lambda k, v, w: lax.sort((k, v, w), num_keys=1), keys, vals, vals[::-1])
 
 
-def test_sort_matches_jax(dtype):
-    jax = jax_or_skip()
+def test_sort_matches_jax(dtype, jax_x64):
+    jax = jax_x64
     x = awkward((4, 60), dtype, seed=23, nan_rate=0.1)
     same_bits(jit(lambda x: lax.sort(x, dimension=1))(x), np.asarray(jax.lax.sort(x, dimension=1)))
     v = edge_values(dtype)[::-1]
