@@ -34,6 +34,8 @@ against jax.lax in float32 and int32):
 - digamma is NaN at every pole, 0 and -0 included; lgamma(-inf) is +inf.
 - complex max/min is `x > y ? x : y` lexicographically, so NaN propagates only from the second
   operand. Real max/min propagate NaN. (Known deviation: a tie of zeros keeps NumPy's choice.)
+  Complex clamp compares real parts only (XLA's rule); complex max/min reductions, scans and
+  scatters are NumPy's (the first NaN wins) where XLA's answer depends on its fold order.
 - argmax/argmin return the first NaN's index (NumPy agrees); sort puts NaNs last whatever their
   sign and treats -0. and 0. as equal (stable order kept).
 - dynamic_slice / dynamic_update_slice only clamp the start so the window fits; the negative

@@ -264,6 +264,13 @@ def select_n(which, *cases):
 
 def clamp(lo, x, hi):
     # min(max(x, lo), hi): a NaN anywhere gives NaN, and lo > hi gives hi, as in JAX.
+    if np.result_type(lo, x, hi).kind == "c":
+        # XLA's complex clamp compares real parts only (checked against jax.lax.clamp on every
+        # combination of -inf, -1, -0, 0, 1, 2, inf, nan parts): x.re <= lo.re gives lo, then
+        # a real part above hi's (or NaN) gives hi.
+        x, lo, hi = np.broadcast_arrays(x, lo, hi)
+        m = np.where(x.real <= lo.real, lo, x)
+        return np.where(m.real <= hi.real, m, hi)
     return np.minimum(np.maximum(x, lo), hi)
 
 

@@ -53,7 +53,9 @@ from .passes.kernels import InterpretStep
 # 18: large programs compiled in parts on several threads (cpu/parallel_compile); an entry may
 #     hold several objects (parallel_compile.pack)
 # 19: complex asin/acos/atan/asinh/acosh/atanh native (cpu/emit_complex_inverse)
-CODEGEN_VERSION = "jaxlite-cpu-19"
+# 20: complex orderings native (cpu/emit_complex_order: max/min/clamp/compare, max/min folds,
+#     argmax/argmin; complex sort keys in the merge sort)
+CODEGEN_VERSION = "jaxlite-cpu-20"
 MAGIC = b"JAXLITE-OBJ1\n"
 
 # llvm_compiles (parallel_compiles: those compiled in parts, see cpu/parallel_compile),

@@ -14,14 +14,9 @@ def _mark(ok, reason=None):
     return "yes" if ok else (f"no: {reason}" if reason else "no")
 
 
-def _cpu(prim):
-    if prim in coverage.REASONS:
-        return "callback: " + coverage.REASONS[prim]
-    if prim.group == P.COLLECTIVE:
-        return "vmap removes them; under pmap a callback into the device rendezvous"
-    if prim.group == P.CONTROL:
-        return "callback: native loops and branches are planned (issue 6)"
-    return "native"
+def _cpu(prim, table=coverage.coverage_table()):
+    """The back end's own account (compiler/cpu/coverage.py), so the two never disagree."""
+    return table[prim.name]
 
 
 def rows():
@@ -46,9 +41,10 @@ def render():
         "when a primitive lacks an entry. `cpu` says whether the jit back end emits native code",
         "or calls back into the NumPy interpreter from inside the compiled program (with why).",
         "For complex64/complex128 operands, `compiler/cpu/complex_coverage.py` decides: elementwise",
-        "arithmetic and functions, moves, gathers, scatters, sums and products, cgemm/zgemm dots and",
-        "control flow are native; max/min/sort orders and LAPACK",
-        "on complex numbers are callbacks (the reason is in each compiled program's report).",
+        "arithmetic and functions (inverse trigonometric ones included), moves, gathers, scatters,",
+        "sums and products, cgemm/zgemm dots, orders (lexicographic max/min, argmax, sort) and",
+        "control flow are native; LAPACK on complex numbers is a callback (the reason is in each",
+        "compiled program's report).",
         "",
         "| primitive | group | interpreter | jvp | transpose | batching | cpu |",
         "| --- | --- | --- | --- | --- | --- | --- |",

@@ -232,15 +232,31 @@ def _pow_jvp_y(g, ans, x, y):
 defjvp(P.pow_p, _pow_jvp_x, _pow_jvp_y)
 
 
+def _complex_clamp_picks(lo, x, hi):
+    """(lo, x, hi) masks of which operand a complex clamp returns: XLA compares real parts
+    only (x.re <= lo.re gives lo, then a real part not <= hi's gives hi; interpret_elementwise)."""
+    xr, lr, hr = lax.real(x), lax.real(lo), lax.real(hi)
+    x_low = lax.le(xr, lr)
+    pick_lo = lax.bitwise_and(x_low, lax.le(lr, hr))
+    pick_x = lax.bitwise_and(lax.bitwise_not(x_low), lax.le(xr, hr))
+    return pick_lo, pick_x, lax.bitwise_not(lax.bitwise_or(pick_lo, pick_x))
+
+
 def _clamp_jvp_lo(g, ans, lo, x, hi):
+    if dtypes.is_complex(get_aval(x).dtype):
+        return select(_complex_clamp_picks(lo, x, hi)[0], g, 0.0)
     return select(lax.bitwise_and(lax.gt(lo, x), lax.lt(lo, hi)), g, 0.0)
 
 
 def _clamp_jvp_x(g, ans, lo, x, hi):
+    if dtypes.is_complex(get_aval(x).dtype):
+        return select(_complex_clamp_picks(lo, x, hi)[1], g, 0.0)
     return select(lax.bitwise_and(lax.gt(x, lo), lax.lt(x, hi)), g, 0.0)
 
 
 def _clamp_jvp_hi(g, ans, lo, x, hi):
+    if dtypes.is_complex(get_aval(x).dtype):
+        return select(_complex_clamp_picks(lo, x, hi)[2], g, 0.0)
     return select(lax.lt(hi, x), g, 0.0)
 
 

@@ -21,7 +21,7 @@ from ..passes.control_steps import walk_steps
 from ..passes.kernels import ArgUpdate, GemmStep, InterpretStep, KernelStep, Let, Loop, Store, Update
 from ..passes.lapack_steps import LapackStep
 from ..passes.sort_step import SortStep
-from . import codegen_control, emit_complex, emit_sort, lapack, parallel, scalar, vecmath
+from . import codegen_control, emit_complex, emit_complex_order, emit_sort, lapack, parallel, scalar, vecmath
 from .emit_indexing import ComputedAddresses
 from .scalar import EmitContext
 from .types import Pair, const, i1, i8, i32, i64, mem_type, ptr, void
@@ -148,7 +148,8 @@ class _KernelEmitter(ComputedAddresses):
     def _Update(self, s: Update):
         dtype = self.program.buffers[s.buf].dtype
         acc = self.load(s.buf, s.index)
-        v = scalar.emit(self.cx, s.combine, [acc, self.values[s.src]], [dtype, dtype], dtype, {})
+        params = {"accumulate": True} if dtype.kind == "c" else {}  # emit_complex_order: NumPy's max
+        v = scalar.emit(self.cx, s.combine, [acc, self.values[s.src]], [dtype, dtype], dtype, params)
         for part in v if isinstance(v, Pair) else (v,):  # a complex sum: both parts
             if s.reassoc and isinstance(part, ir.Instruction):
                 part.flags.append("reassoc")
@@ -161,6 +162,11 @@ class _KernelEmitter(ComputedAddresses):
         old = self.load(s.idx_buf, s.index)
         v = self.values[s.src]
         op = ">" if s.kind == "max" else "<"
+        if dtype.kind == "c":  # NumPy's complex argmax/argmin (emit_complex_order.arg_better)
+            better, new_best = emit_complex_order.arg_update(self.cx, dtype, s.kind, v, best)
+            self.store(s.val_buf, s.index, new_best)
+            self.store(s.idx_buf, s.index, b.select(better, self.values[s.pos], old))
+            return
         if dtypes.is_float(dtype):
             better = b.fcmp_ordered(op, v, best)
             first_nan = b.and_(b.fcmp_unordered("uno", v, v), b.fcmp_ordered("ord", best, best))

@@ -3,8 +3,10 @@ for any equation with a complex operand or result).
 
 Native: the elementwise emitters of emit_complex.py, every equation that only moves values
 (views, pad, concatenate, gather, dynamic slices, scatter), sums and products (reductions,
-cumulative scans, scatter-add/mul), matrix products (BLAS cgemm/zgemm) and native control flow.
-The rest runs in the interpreter, each with its reason below.
+cumulative scans, scatter-add/mul), orderings (max/min/clamp/comparisons, max/min reductions,
+scans and scatters, argmax/argmin, sorts: emit_complex_order.py, the merge sort), matrix
+products (BLAS cgemm/zgemm) and native control flow. The rest runs in the interpreter, each with
+its reason in REASONS (none today) or the generic one below.
 """
 
 from __future__ import annotations
@@ -14,7 +16,19 @@ from ..passes.fusion import VIEWS
 from ..passes.kernel_indexing import INDEXED_VIEWS
 from . import emit_complex
 
-_ORDER = "complex numbers have no native order (lexicographic compare is interpreted)"
+# Orderings (emit_complex_order.py): elementwise max/min/clamp/comparisons are emitters; these
+# are max/min reductions, scans and scatters, argmax/argmin and sorts with complex operands.
+_NATIVE_ORDER = {
+    P.reduce_max_p,
+    P.reduce_min_p,
+    P.argmax_p,
+    P.argmin_p,
+    P.cummax_p,
+    P.cummin_p,
+    P.scatter_max_p,
+    P.scatter_min_p,
+    P.sort_p,
+}
 _NATIVE_OTHER = {
     P.reduce_sum_p,
     P.reduce_prod_p,
@@ -27,21 +41,8 @@ _NATIVE_OTHER = {
     P.cond_p,
     P.while_p,
     P.scan_p,
-}
-REASONS = {
-    P.reduce_max_p: _ORDER,
-    P.reduce_min_p: _ORDER,
-    P.argmax_p: _ORDER,
-    P.argmin_p: _ORDER,
-    P.cummax_p: _ORDER,
-    P.cummin_p: _ORDER,
-    P.scatter_max_p: _ORDER,
-    P.scatter_min_p: _ORDER,
-    P.max_p: _ORDER,
-    P.min_p: _ORDER,
-    P.clamp_p: _ORDER,
-    P.sort_p: "complex sort keys (lexicographic) are not lowered; the merge sort takes real keys",
-}
+} | _NATIVE_ORDER
+REASONS = {}
 
 
 def why_not(eqn):

@@ -100,7 +100,7 @@ def coverage_table():
         elif prim in STANDALONE:
             table[prim.name] = "native (a loop kernel of its own; scatters and scans run serially)"
         elif prim is P.sort_p:
-            table[prim.name] = "native (stable radix sort: one key, long rows; else merge sort; complex: interpreter)"
+            table[prim.name] = "native (stable radix sort: one real key, long rows; else merge sort)"
         elif prim in LAPACK_PRIMS:
             table[prim.name] = "native (SciPy's LAPACK, float32/float64; float16 and complex: interpreter)"
         elif prim is P.dot_general_p:

@@ -26,6 +26,7 @@ from llvmlite import ir
 
 from .. import dtypes
 from .. import primitives as P
+from . import emit_complex_order
 from .emit_complex_inverse import UNARY as INVERSE_UNARY
 from .float_ops import FloatOps
 from .scalar import _intr, _libm, convert, select_n
@@ -386,6 +387,8 @@ def emit(cx, prim, args, ins, out, params):
         return Pair(re, select_n(cx, [which, *(c.im for c in cases)], ins, out))
     if prim is P.convert_element_type_p:
         return _convert(cx, args[0], ins[0], params["new_dtype"])
+    if prim in emit_complex_order.EMITTERS:  # max, min, clamp, lt/le/gt/ge
+        return emit_complex_order.emit(o, prim, args, params)
     raise AssertionError(f"{prim.name} on complex numbers has no emitter (see complex_coverage)")
 
 
@@ -403,4 +406,5 @@ EMITTERS = (
         P.select_n_p,
         P.convert_element_type_p,
     }
+    | emit_complex_order.EMITTERS
 )

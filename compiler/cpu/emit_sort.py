@@ -8,7 +8,9 @@ one is strictly less, so equal keys keep their order (stable, as the interpreter
 a stable answer is valid for is_stable=False too).
 
 The order is the interpreter's (NumPy's, JAX's): NaN after every number (NaNs equal to each
-other), -0.0 equal to 0.0, integers and bools by value. Loop variables live in stack cells
+other), -0.0 equal to 0.0, integers and bools by value; complex keys by real part, then
+imaginary part, each in that float order (so NaN+0j sorts after 1+2j but 0+nanj before it, as
+in JAX). Complex values move as [2 x part] aggregates. Loop variables live in stack cells
 that LLVM's SROA turns into registers.
 """
 
@@ -94,6 +96,13 @@ class _Sorter:
 
 
 def _lt(b, dt, x, y):
+    if dtypes.is_complex(dt):
+        # real parts, then imaginary parts, each in the float order below (NaN last): the
+        # interpreter's lexsort and JAX's complex sort order. x, y are [2 x part] values.
+        part = dtypes.float32 if dt == dtypes.complex64 else dtypes.float64
+        xr, xi, yr, yi = (b.extract_value(v, k) for v in (x, y) for k in (0, 1))
+        re_lt, re_gt = _lt(b, part, xr, yr), _lt(b, part, yr, xr)
+        return b.or_(re_lt, b.and_(b.not_(re_gt), _lt(b, part, xi, yi)))
     if dtypes.is_float(dt):
         # numbers before NaN; -0.0 == 0.0 (an ordered compare says so)
         x_nan, y_nan = b.fcmp_unordered("uno", x, x), b.fcmp_unordered("uno", y, y)

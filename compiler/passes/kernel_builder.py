@@ -46,6 +46,13 @@ def reduction_identity(prim, dtype):
     return np.asarray(dtypes.highest(dtype), dtype)
 
 
+def _complex_order_start(is_max, dtype):
+    """Where a complex max (min) fold starts: -inf-inf*j (inf+inf*j), below (above) every number
+    lexicographically. The identity -inf+0j would beat -inf-1j; it is only the empty result."""
+    inf = -np.inf if is_max else np.inf
+    return np.asarray(complex(inf, inf), dtype)
+
+
 # ---- Index maps -----------------------------------------------------------------------------
 
 
@@ -224,7 +231,10 @@ class _KernelBuilder:
         ivar = len(dom)  # the init loop's own variable
         dtype = eqn.invars[0].aval.dtype
         if eqn.prim in COMBINE:
-            c = self.const(reduction_identity(eqn.prim, dtype), dtype)
+            start = reduction_identity(eqn.prim, dtype)
+            if dtypes.is_complex(dtype) and _prod(dom) and eqn.prim in (P.reduce_max_p, P.reduce_min_p):
+                start = _complex_order_start(eqn.prim is P.reduce_max_p, dtype)
+            c = self.const(start, dtype)
             init.append(Loop(ivar, n, [Store(out_buf, Affine.var(ivar), c)]))
             combine = COMBINE[eqn.prim]
             if dtype == dtypes.bool_:
@@ -240,6 +250,8 @@ class _KernelBuilder:
         val_buf = self.new_temp(out_shape, dtype)
         self.stores.append(val_buf)
         start = dtypes.lowest(dtype) if kind == "max" else dtypes.highest(dtype)
+        if dtypes.is_complex(dtype):
+            start = _complex_order_start(kind == "max", dtype)
         c0, z = self.const(start, dtype), self.const(0, out.aval.dtype)
         init.append(
             Loop(ivar, n, [Store(val_buf, Affine.var(ivar), c0), Store(out_buf, Affine.var(ivar), z)])

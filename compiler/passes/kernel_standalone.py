@@ -116,6 +116,12 @@ class _Body:
         return k
 
 
+def _accumulating(dtype):
+    """The combine's params: complex max/min accumulate with NumPy's rule (a NaN accumulator
+    stays), not lax.max's (cpu/emit_complex_order.py)."""
+    return {"accumulate": True} if dtypes.is_complex(dtype) else {}
+
+
 def _nest(extents, first_var, body):
     """Loops over `extents` (outermost first) with variables first_var, first_var + 1, ..."""
     for k in reversed(range(len(extents))):
@@ -197,7 +203,7 @@ def _scatter(eqn, buf_of, name):
             else:
                 if dtype == dtypes.bool_:
                     combine = _BOOL_COMBINE.get(combine, combine)
-                new = kb.let(dtype, combine, (old, upd), {})
+                new = kb.let(dtype, combine, (old, upd), _accumulating(dtype))
             if preds:  # a dropped window writes back what is there
                 new = m.select(m.all(preds), new, old, dtype)
         buf = buf_of(out)
@@ -257,7 +263,7 @@ def _cumulative(eqn, buf_of, name):
             else:
                 if dtype == dtypes.bool_:
                     combine = _BOOL_COMBINE[combine]
-                new = kb.let(dtype, combine, (acc, v), {})
+                new = kb.let(dtype, combine, (acc, v), _accumulating(dtype))
             kb.store(out, at(nxt), new)
             body += _nest([pre, n - 1, post], 0, kb.take())
     if buf_of(out) not in kb.stores:

@@ -27,16 +27,16 @@ RADIX_MIN_LENGTH_PER_KEY_BYTE = 16
 
 def uses_radix(num_keys, length, key_dtype) -> bool:
     per_byte = RADIX_MIN_LENGTH_PER_KEY_BYTE * np.dtype(key_dtype).itemsize
-    # (its digit counts are uint32: rows of 2**31 elements and more go to the merge sort)
-    return num_keys == 1 and max(RADIX_MIN_LENGTH, per_byte) <= length < 2**31
+    # (its digit counts are uint32: rows of 2**31 elements and more go to the merge sort;
+    # complex keys, two parts compared lexicographically, go to the merge sort too)
+    real_key = not dtypes.is_complex(key_dtype)
+    return num_keys == 1 and real_key and max(RADIX_MIN_LENGTH, per_byte) <= length < 2**31
 
 
 def why_not(eqn):
     """None when the sort becomes a SortStep, else why it stays an interpreter step."""
     if any(isinstance(a, Literal) for a in eqn.invars):
         return "a literal operand (constant folding normally removes it)"
-    if any(dtypes.is_complex(a.aval.dtype) for a in eqn.invars):
-        return "complex keys are not lowered yet"
     return None
 
 

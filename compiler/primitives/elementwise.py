@@ -183,8 +183,8 @@ def _clamp_rule(lo, x, hi):
             _fail("clamp", "bounds must have the operand's dtype", lo, x, hi)
         if b.ndim and b.shape != x.shape:
             _fail("clamp", "bounds must be scalars or have the operand's shape", lo, x, hi)
-    if dtypes.is_complex(x.dtype):
-        _fail("clamp", "complex operands have no order", lo, x, hi)
+    # complex operands are accepted, as lax.clamp does: XLA compares their real parts only
+    # (compiler/interpret_elementwise.clamp)
     return x
 
 
