@@ -126,11 +126,7 @@ def link_pool_runtime(obj: bytes):
     with _lock:
         if pool_linked():
             return
-        engine = _engine()
-        engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
-        engine.finalize_object()
-        _loaded.append(obj)
-        _pool["address"] = engine.get_function_address("jaxlite_pool_parallel_for")
+        _pool["address"] = load_objects([obj], "jaxlite_pool_parallel_for")
         llvm.add_symbol(threadpool.NAME, _pool["address"])
 
 
