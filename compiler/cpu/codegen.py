@@ -18,6 +18,7 @@ from llvmlite import ir
 
 from .. import dtypes
 from ..passes.control_steps import walk_steps
+from ..passes.kernel_standalone import accumulating
 from ..passes.kernels import ArgUpdate, GemmStep, InterpretStep, KernelStep, Let, Loop, Store, Update
 from ..passes.lapack_steps import LapackStep
 from ..passes.sort_step import SortStep
@@ -148,7 +149,7 @@ class _KernelEmitter(ComputedAddresses):
     def _Update(self, s: Update):
         dtype = self.program.buffers[s.buf].dtype
         acc = self.load(s.buf, s.index)
-        params = {"accumulate": True} if dtype.kind == "c" else {}  # emit_complex_order: NumPy's max
+        params = accumulating(dtype)
         v = scalar.emit(self.cx, s.combine, [acc, self.values[s.src]], [dtype, dtype], dtype, params)
         for part in v if isinstance(v, Pair) else (v,):  # a complex sum: both parts
             if s.reassoc and isinstance(part, ir.Instruction):

@@ -116,9 +116,10 @@ class _Body:
         return k
 
 
-def _accumulating(dtype):
-    """The combine's params: complex max/min accumulate with NumPy's rule (a NaN accumulator
-    stays), not lax.max's (cpu/emit_complex_order.py)."""
+def accumulating(dtype):
+    """The params of a fold's combine step (reductions, scans, scatters): complex max/min
+    accumulate with NumPy's rule (a NaN accumulator stays), not lax.max's
+    (cpu/emit_complex_order.py)."""
     return {"accumulate": True} if dtypes.is_complex(dtype) else {}
 
 
@@ -203,7 +204,7 @@ def _scatter(eqn, buf_of, name):
             else:
                 if dtype == dtypes.bool_:
                     combine = _BOOL_COMBINE.get(combine, combine)
-                new = kb.let(dtype, combine, (old, upd), _accumulating(dtype))
+                new = kb.let(dtype, combine, (old, upd), accumulating(dtype))
             if preds:  # a dropped window writes back what is there
                 new = m.select(m.all(preds), new, old, dtype)
         buf = buf_of(out)
@@ -263,7 +264,7 @@ def _cumulative(eqn, buf_of, name):
             else:
                 if dtype == dtypes.bool_:
                     combine = _BOOL_COMBINE[combine]
-                new = kb.let(dtype, combine, (acc, v), _accumulating(dtype))
+                new = kb.let(dtype, combine, (acc, v), accumulating(dtype))
             kb.store(out, at(nxt), new)
             body += _nest([pre, n - 1, post], 0, kb.take())
     if buf_of(out) not in kb.stores:
