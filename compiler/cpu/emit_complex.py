@@ -30,7 +30,7 @@ from . import emit_complex_order
 from .emit_complex_inverse import UNARY as INVERSE_UNARY
 from .float_ops import FloatOps
 from .scalar import _intr, _libm, convert, select_n
-from .types import Pair, f64, i32, mem_type, reg_type
+from .types import Pair, i32, mem_type, reg_type, widened
 
 PART = {dtypes.complex64: dtypes.float32, dtypes.complex128: dtypes.float64}
 _I0, _I1 = ir.Constant(i32, 0), ir.Constant(i32, 1)
@@ -81,20 +81,6 @@ class _Ops(FloatOps):
 
     def is_inf(self, x):
         return self.cmp("==", self.fabs(x), self.c(np.inf))
-
-
-def _widened(fn):
-    """`fn(o, z, ...)` for complex64 computed in float64 and rounded once at the end."""
-
-    def emit(o, *zs):
-        if o.dt == dtypes.float64:
-            return fn(o, *zs)
-        b, wide = o.b, _Ops(o.cx, dtypes.float64)
-        r = fn(wide, *(Pair(b.fpext(z.re, f64), b.fpext(z.im, f64)) for z in zs))
-        t = reg_type(o.dt)
-        return Pair(b.fptrunc(r.re, t), b.fptrunc(r.im, t))
-
-    return emit
 
 
 # ---- Complex arithmetic ---------------------------------------------------------------------
@@ -150,12 +136,12 @@ def _log_abs(o, a, b):
     return o.sel(o.b.or_(o.is_inf(a), o.is_inf(b)), o.c(np.inf), v)
 
 
-@_widened
+@widened
 def clog(o, z):
     return Pair(_log_abs(o, z.re, z.im), o.f("atan2", z.im, z.re))
 
 
-@_widened
+@widened
 def csqrt(o, z):
     # t = sqrt((|a| + |z|) / 2); the larger result part is t, the other b / 2t (no cancellation).
     a, b = z.re, z.im
@@ -186,14 +172,14 @@ def cexp(o, z):
     return Pair(o.sel(vanished, o.c(0), re), o.sel(vanished, o.copysign(o.c(0), b), im))
 
 
-@_widened  # complex64: cosh(100) overflows float32, cosh(100) * sin(1e-30) does not
+@widened  # complex64: cosh(100) overflows float32, cosh(100) * sin(1e-30) does not
 def csinh(o, z):
     a, b = z.re, z.im
     im = o.sel(o.cmp("==", b, o.c(0)), b, o.mul(o.f("cosh", a), o.f("sin", b)))
     return Pair(o.mul(o.f("sinh", a), o.f("cos", b)), im)
 
 
-@_widened
+@widened
 def ccosh(o, z):
     a, b = z.re, z.im
     exact = o.mul(o.copysign(o.c(1), a), b)  # sinh(a) * 0 with sinh(a) = inf would be nan
@@ -250,7 +236,7 @@ def cexpm1(o, z):
     return Pair(re, im)
 
 
-@_widened
+@widened
 def clog1p(o, z):
     # near 0: log|1 + z| = log1p(2a + a^2 + b^2) / 2 keeps the relative precision of small z
     a, b = z.re, z.im
@@ -261,7 +247,7 @@ def clog1p(o, z):
     return Pair(re, o.f("atan2", b, one_a))
 
 
-@_widened
+@widened
 def cpow(o, x, y):
     # x ** y = exp(y log x); NumPy's special cases: x ** 0 = 1, 0 ** y = 0 for re(y) > 0, else nan
     r = cexp(o, cmul(o, y, clog(o, x)))
@@ -296,7 +282,7 @@ def _sign(o, z):
     return Pair(o.sel(zero, o.c(0), o.div(z.re, safe)), o.sel(zero, o.c(0), o.div(z.im, safe)))
 
 
-@_widened  # complex64: e^100 overflows float32 where 1 / (1 + e^100) is a fine 0
+@widened  # complex64: e^100 overflows float32 where 1 / (1 + e^100) is a fine 0
 def _logistic(o, z):
     one = Pair(o.c(1), o.c(0))
     return cdiv(o, one, cadd(o, one, cexp(o, Pair(o.neg(z.re), o.neg(z.im)))))

@@ -32,31 +32,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import dtypes
 from .. import primitives as P
 from .scalar import _intr
-from .types import Pair, f64, reg_type
+from .types import Pair, widened
 
 _EPS = 2.0**-52
 _TINY = 2.0**-28  # below, asin z = z (1 + z^2 / 6 + ...) rounds to z; atanh, atan likewise
 _HUGE = 2.0**60  # above, log 2|z| and arg z are asin's parts to 2^-100 (and squares may overflow)
 _A_CROSS, _B_CROSS = 1.5, 0.6417  # Hull et al.'s switch points between formulas
 _LN2, _PI_2 = float(np.log(2.0)), float(np.pi / 2)
-
-
-def _wide(fn):
-    """`fn(o, z)` evaluated in float64 (`o` widened for complex64), rounded once at the end
-    (emit_complex's `_widened`, restated: emit_complex imports this module)."""
-
-    def emit(o, z):
-        if o.dt == dtypes.float64:
-            return fn(o, z)
-        b, wide = o.b, type(o)(o.cx, dtypes.float64)
-        r = fn(wide, Pair(b.fpext(z.re, f64), b.fpext(z.im, f64)))
-        t = reg_type(o.dt)
-        return Pair(b.fptrunc(r.re, t), b.fptrunc(r.im, t))
-
-    return emit
 
 
 def _max(o, x, y):  # nan when either is (the branch tests below then all fail, as they should)
@@ -125,25 +109,25 @@ class _ArcParts:
         return o.sel(o.cmp("==", xs, o.c(0)), o.c(_PI_2), p)  # acos(0 + iy) = pi/2 - i asinh(y)
 
 
-@_wide
+@widened
 def casin(o, z):
     k = _ArcParts(o, o.fabs(z.re), o.fabs(z.im))
     return Pair(o.copysign(k.asin_p(), z.re), o.copysign(k.asin_q(), z.im))
 
 
-@_wide
+@widened
 def casinh(o, z):  # asinh z = -i asin(iz): the parts of asin(|y| + i|x|), swapped
     k = _ArcParts(o, o.fabs(z.im), o.fabs(z.re))
     return Pair(o.copysign(k.asin_q(), z.re), o.copysign(k.asin_p(), z.im))
 
 
-@_wide
+@widened
 def cacos(o, z):
     k = _ArcParts(o, o.fabs(z.re), o.fabs(z.im))
     return Pair(k.acos_re(z.re), o.neg(o.copysign(k.asin_q(), z.im)))
 
 
-@_wide
+@widened
 def cacosh(o, z):  # acosh z = +-i acos z, the sign that makes the real part >= 0
     k = _ArcParts(o, o.fabs(z.re), o.fabs(z.im))
     return Pair(k.asin_q(), o.copysign(k.acos_re(z.re), z.im))
@@ -193,13 +177,13 @@ def _atanh_parts(o, x, y):
     return o.sel(o.cmp("==", x, zero), x, u), v  # atanh(0 + iy) = i atan(y), even y = nan
 
 
-@_wide
+@widened
 def catanh(o, z):
     u, v = _atanh_parts(o, o.fabs(z.re), o.fabs(z.im))
     return Pair(o.copysign(u, z.re), o.copysign(v, z.im))
 
 
-@_wide
+@widened
 def catan(o, z):  # atan z = -i atanh(iz): the parts of atanh(|y| + i|x|), swapped
     u, v = _atanh_parts(o, o.fabs(z.im), o.fabs(z.re))
     return Pair(o.copysign(v, z.re), o.copysign(u, z.im))

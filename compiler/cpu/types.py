@@ -36,6 +36,22 @@ class Pair(NamedTuple):
     im: ir.Value
 
 
+def widened(fn):
+    """Decorates `fn(o, z, ...)`, an emitter on complex Pairs given `o`, its part dtype's real
+    operations: for complex64 it is computed in float64 (`type(o)` for that dtype) and rounded
+    once at the end (intermediate squares and exponentials that overflow float32 do not)."""
+
+    def emit(o, *zs):
+        if o.dt == dtypes.float64:
+            return fn(o, *zs)
+        b, wide = o.b, type(o)(o.cx, dtypes.float64)
+        r = fn(wide, *(Pair(b.fpext(z.re, f64), b.fpext(z.im, f64)) for z in zs))
+        t = reg_type(o.dt)
+        return Pair(b.fptrunc(r.re, t), b.fptrunc(r.im, t))
+
+    return emit
+
+
 _PARTS = {dtypes.complex64: f32, dtypes.complex128: f64}
 
 
